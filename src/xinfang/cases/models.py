@@ -1,0 +1,137 @@
+"""Petitions, their petitioners, attachments and the append-only event history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from xinfang.org.models import OrgUnit, User
+from xinfang.store.base import Base, JSONType, UTCDateTime
+
+
+class Petition(Base):
+    __tablename__ = "petitions"
+    __table_args__ = (
+        # Idempotent intake: one row per (source, dedup key), the key being the feed's own id or a content hash.
+        UniqueConstraint("source", "dedup_key"),
+        Index("ix_petitions_dept_status", "department_id", "status"),
+        Index("ix_petitions_township_received", "township_code", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    division_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(9))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(50), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    source: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    dedup_key: Mapped[str] = mapped_column(String(128))
+    upper_due_on: Mapped[date | None] = mapped_column(Date)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    department: Mapped[OrgUnit | None] = relationship(foreign_keys=[department_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    petitioners: Mapped[list[Petitioner]] = relationship(
+        back_populates="petition", cascade="all, delete-orphan", order_by="Petitioner.id"
+    )
+    events: Mapped[list[Event]] = relationship(back_populates="petition", order_by="Event.id")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="petition", order_by="Attachment.id")
+
+
+class Petitioner(Base):
+    """A person behind a petition. ID number and phone exist only encrypted, blind-indexed and masked."""
+
+    __tablename__ = "petitioners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number_enc: Mapped[str | None] = mapped_column(String(200))
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    phone_enc: Mapped[str | None] = mapped_column(String(200))
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
+    is_representative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    petition: Mapped[Petition] = relationship(back_populates="petitioners")
+
+
+class Attachment(Base):
+    """A file kept with a petition; the bytes live in the content-addressed store under their SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    petition: Mapped[Petition] = relationship(back_populates="attachments")
+
+
+class Event(Base):
+    """One thing that happened to a petition. Rows are only ever inserted."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    petition: Mapped[Petition] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class ImportBatch(Base):
+    """One imported file: who, when, what, and how many rows it added."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_added: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

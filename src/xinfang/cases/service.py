@@ -1,0 +1,283 @@
+"""Petition use cases: register, read, list, unmask. One function per use case; the caller commits.
+
+Order inside every write: permit -> validate -> mutate -> event + audit, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from xinfang.cases.enums import Status
+from xinfang.cases.events import add_event
+from xinfang.cases.models import Event, Petition, Petitioner
+from xinfang.cases.schemas import PetitionIn, PetitionerIn
+from xinfang.clock import ensure_aware, local_date
+from xinfang.errors import InvalidInput, NotFound
+from xinfang.org.models import OrgUnit
+from xinfang.security import audit
+from xinfang.security.actors import Actor
+from xinfang.security.crypto import KeyRing
+from xinfang.security.masking import mask_id_number, mask_phone
+from xinfang.security.permissions import require, require_petition_visible, scope_petitions
+
+
+class Analyser(Protocol):
+    """What intake needs from the dispatch engine: the analysis of one text as a JSON-ready dict."""
+
+    def __call__(self, title: str, body: str, *, reference_date: Any = None) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """What registration needs besides the petition: keys, the analyser (optional) and the dispatch policy."""
+
+    keyring: KeyRing
+    analyser: Analyser | None = None
+    auto_dispatch: bool = True
+
+
+def dedup_key_for(data: PetitionIn, keyring: KeyRing) -> str:
+    """The feed's own id where it has one; otherwise a hash of what makes the submission the same submission."""
+    if data.external_id:
+        return "ext:" + data.external_id
+    people = sorted(
+        (p.name, keyring.blind_index(p.id_number) if p.id_number else "") for p in data.petitioners
+    )
+    received = ensure_aware(data.received_at).isoformat() if data.received_at else ""
+    material = json.dumps([data.channel.value, data.title, data.body, received, people], ensure_ascii=False)
+    return "sha:" + hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _petitioner_row(p: PetitionerIn, keyring: KeyRing) -> Petitioner:
+    row = Petitioner(name=p.name, address=p.address, is_representative=p.is_representative)
+    if p.id_number:
+        row.id_number_enc = keyring.encrypt(p.id_number)
+        row.id_number_bidx = keyring.blind_index(p.id_number)
+        row.id_number_masked = mask_id_number(p.id_number)
+    if p.phone:
+        row.phone_enc = keyring.encrypt(p.phone)
+        row.phone_bidx = keyring.blind_index(p.phone)
+        row.phone_masked = mask_phone(p.phone)
+    return row
+
+
+def find_existing(session: Session, *, source: str, dedup_key: str) -> Petition | None:
+    return session.execute(
+        select(Petition).where(Petition.source == source, Petition.dedup_key == dedup_key)
+    ).scalar_one_or_none()
+
+
+def register_petition(
+    session: Session,
+    *,
+    actor: Actor,
+    data: PetitionIn,
+    now: datetime,
+    ctx: IntakeContext,
+    default_source: str = "desk",
+    is_demo: bool = False,
+    dedup_key: str | None = None,
+    import_batch_id: int | None = None,
+) -> tuple[Petition, bool]:
+    """Register a petition on the spot. Returns (petition, created); a repeated submission returns the original."""
+    require(actor, "petition.create")
+    source = data.source or default_source
+    key = dedup_key or dedup_key_for(data, ctx.keyring)
+    existing = find_existing(session, source=source, dedup_key=key)
+    if existing is not None:
+        return existing, False
+
+    received_at = ensure_aware(data.received_at) if data.received_at else now
+    if received_at > now:
+        raise InvalidInput("收到时间不能晚于当前时间", code="petition.received_in_future")
+    loc = data.location
+    petition = Petition(
+        channel=data.channel.value,
+        status=Status.REGISTERED.value,
+        title=data.title,
+        body=data.body,
+        received_at=received_at,
+        registered_at=now,
+        division_code=loc.division_code if loc else None,
+        address=loc.address if loc else None,
+        lng=loc.lng if loc else None,
+        lat=loc.lat if loc else None,
+        headcount=data.headcount,
+        category=data.category,
+        source=source,
+        external_id=data.external_id,
+        dedup_key=key,
+        upper_due_on=data.upper_due_on,
+        is_demo=is_demo,
+        created_by_id=actor.user_id,
+        import_batch_id=import_batch_id,
+    )
+    petition.petitioners = [_petitioner_row(p, ctx.keyring) for p in data.petitioners]
+    session.add(petition)
+    session.flush()
+    petition.number = f"XF{local_date(received_at):%Y%m%d}{petition.id:07d}"
+    add_event(
+        session, petition=petition, kind="registered", actor=actor, at=now,
+        summary=f"登记({data.channel.value})", details={"source": source},
+    )
+    if ctx.analyser is not None:
+        _apply_analysis(session, petition=petition, actor=actor, now=now, ctx=ctx)
+    _set_township(petition)
+    audit.record(
+        session, actor=actor, action="petition.create", at=now, object_type="petition", object_id=petition.id,
+        details={"number": petition.number, "source": source, "petitioners": len(data.petitioners)},
+    )
+    return petition, True
+
+
+def _set_township(petition: Petition) -> None:
+    code = petition.division_code
+    petition.township_code = code[:9] if code and len(code) >= 9 else None
+
+
+def _apply_analysis(session: Session, *, petition: Petition, actor: Actor, now: datetime, ctx: IntakeContext) -> None:
+    """Store the dispatch engine's analysis; fill gaps it can fill; dispatch when it is confident enough."""
+    assert ctx.analyser is not None
+    analysis = ctx.analyser(petition.title, petition.body, reference_date=local_date(petition.received_at))
+    petition.analysis = analysis
+    if petition.category is None:
+        petition.category = (analysis.get("category") or {}).get("label")
+    if petition.division_code is None:
+        petition.division_code = _most_specific_division(analysis)
+    suggestions = analysis.get("departments") or []
+    if not suggestions:
+        petition.status = Status.PENDING_REVIEW.value
+        return
+    if ctx.auto_dispatch and analysis.get("auto_dispatch"):
+        top = suggestions[0]
+        unit = session.execute(select(OrgUnit).where(OrgUnit.code == top["code"])).scalar_one_or_none()
+        if unit is not None:
+            petition.department = unit
+            petition.status = Status.FORWARDED.value
+            add_event(
+                session, petition=petition, kind="dispatched", actor=actor, at=now,
+                summary=f"智能分派至{unit.name}",
+                details={"department": unit.code, "confidence": top.get("confidence"), "automatic": True},
+            )
+            return
+    petition.status = Status.PENDING_REVIEW.value
+
+
+def _most_specific_division(analysis: dict[str, Any]) -> str | None:
+    codes = [
+        str(e.get("division_code") or (e.get("value") or {}).get("division_code") or "")
+        for e in analysis.get("entities") or []
+        if isinstance(e, dict) and e.get("type") in ("address", "location", "place")
+    ]
+    codes = [c for c in codes if c.isdigit()]
+    return max(codes, key=len) if codes else None
+
+
+def get_petition(session: Session, *, actor: Actor, petition_id: int) -> Petition:
+    require(actor, "petition.read")
+    petition = session.execute(
+        select(Petition)
+        .where(Petition.id == petition_id)
+        .options(selectinload(Petition.petitioners), selectinload(Petition.events).selectinload(Event.actor))
+    ).scalar_one_or_none()
+    if petition is None:
+        raise NotFound("信访件不存在或无权查看", code="petition.not_found")
+    require_petition_visible(actor, petition)
+    return petition
+
+
+@dataclass(frozen=True)
+class PetitionFilter:
+    status: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    department_code: str | None = None
+    division_code: str | None = None
+    q: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+def list_petitions(
+    session: Session, *, actor: Actor, filters: PetitionFilter, page: int = 1, page_size: int = 20
+) -> tuple[list[Petition], int]:
+    require(actor, "petition.read")
+    page = max(page, 1)
+    page_size = min(max(page_size, 1), 200)
+    q = scope_petitions(select(Petition), actor)
+    q = _apply_filters(session, q, filters)
+    total = session.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
+    rows = session.execute(
+        q.order_by(Petition.received_at.desc(), Petition.id.desc()).offset((page - 1) * page_size).limit(page_size)
+    ).scalars()
+    return list(rows), total
+
+
+def _apply_filters(session: Session, q: Any, f: PetitionFilter) -> Any:
+    if f.status:
+        q = q.where(Petition.status == f.status)
+    if f.channel:
+        q = q.where(Petition.channel == f.channel)
+    if f.category:
+        q = q.where(Petition.category == f.category)
+    if f.department_code:
+        q = q.join(OrgUnit, Petition.department_id == OrgUnit.id).where(OrgUnit.code == f.department_code)
+    if f.division_code:
+        q = q.where(Petition.division_code.startswith(f.division_code, autoescape=True))
+    if f.q:
+        like = f"%{f.q}%"
+        q = q.where(or_(Petition.title.like(like), Petition.number == f.q, Petition.body.like(like)))
+    if f.received_from:
+        q = q.where(Petition.received_at >= f.received_from)
+    if f.received_to:
+        q = q.where(Petition.received_at < f.received_to)
+    return q
+
+
+def find_by_person(session: Session, *, actor: Actor, keyring: KeyRing, id_number: str | None = None,
+                   phone: str | None = None) -> list[Petition]:
+    """Earlier petitions of the same person, found through the blind index (no decryption, no plaintext search)."""
+    require(actor, "petition.read")
+    conds = []
+    if id_number:
+        conds.append(Petitioner.id_number_bidx == keyring.blind_index(id_number))
+    if phone:
+        conds.append(Petitioner.phone_bidx == keyring.blind_index(phone))
+    if not conds:
+        return []
+    q = scope_petitions(select(Petition).join(Petitioner).where(or_(*conds)).distinct(), actor)
+    return list(session.execute(q).scalars())
+
+
+def unmask_petitioner(
+    session: Session, *, actor: Actor, keyring: KeyRing, petitioner_id: int, reason: str, now: datetime
+) -> dict[str, str | None]:
+    """Reveal one petitioner's ID number and phone to an authorised user, with the reason in the audit log."""
+    require(actor, "personal_data.unmask")
+    if not reason or len(reason.strip()) < 2:
+        raise InvalidInput("查看个人信息须填写理由", code="unmask.reason_required")
+    person = session.get(Petitioner, petitioner_id)
+    if person is None:
+        raise NotFound("当事人不存在", code="petitioner.not_found")
+    require_petition_visible(actor, person.petition)
+    audit.record(
+        session, actor=actor, action="personal_data.unmask", at=now, object_type="petitioner",
+        object_id=person.id, details={"petition_id": person.petition_id, "reason": reason.strip()[:200]},
+    )
+    decrypt: Callable[[str | None], str | None] = lambda v: keyring.decrypt(v) if v else None  # noqa: E731
+    return {"id_number": decrypt(person.id_number_enc), "phone": decrypt(person.phone_enc)}
+
+
+def record_read(session: Session, *, actor: Actor, petition: Petition, now: datetime) -> None:
+    """Reading a petition shows (masked) personal data: every such read is audited."""
+    audit.record(
+        session, actor=actor, action="petition.read", at=now, object_type="petition", object_id=petition.id,
+    )

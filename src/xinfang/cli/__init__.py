@@ -1,0 +1,71 @@
+"""The `xinfang` command line: parse arguments, open one unit of work, call one service, print.
+
+Every command takes `--db URL` (or XINFANG_DATABASE_URL); errors become a message on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from xinfang.errors import XinfangError
+
+app = typer.Typer(help="智慧信访 xinfang: petition registry, dispatch and handling.", no_args_is_help=True)
+db_app = typer.Typer(help="Database: migrations.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo county (synthetic data, 演示数据).", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="database URL (default: XINFANG_DATABASE_URL or ./xinfang.db)")
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES = {"not_found": 3, "permission_denied": 4, "invalid_input": 2, "conflict": 5}
+
+
+def handles_errors(func: F) -> F:
+    """Turn domain errors into one line on stderr and an exit code, instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except XinfangError as exc:
+            typer.echo(f"错误 [{exc.code}]: {exc.message}", err=True)
+            raise typer.Exit(EXIT_CODES.get(type(exc).code, 1)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_built = False
+
+
+def build_app() -> typer.Typer:
+    """Attach every command group (once). Done on call, not import, so importing the CLI stays cheap."""
+    global _built
+    if not _built:
+        from xinfang.cli import admin, dispatch
+
+        admin.register(app, db_app=db_app, demo_app=demo_app, user_app=user_app, audit_app=audit_app)
+        app.command("route")(dispatch.route)
+        app.add_typer(dispatch.model_app, name="model")
+        _built = True
+    return app
+
+
+def main() -> None:
+    build_app()(prog_name="xinfang")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The organisation: the petition bureau, county departments, townships and villages, and the staff who use it."""

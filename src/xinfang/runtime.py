@@ -1,0 +1,74 @@
+"""The long-lived objects one process needs, built once from Settings: engine, sessions, keys, clock, analyser.
+
+The web app and the CLI build a Runtime at start-up (never at import) and pass it down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinfang.cases.service import Analyser, IntakeContext
+from xinfang.clock import Clock, SystemClock
+from xinfang.config import Settings
+from xinfang.security.crypto import KeyRing
+from xinfang.store.db import make_engine, make_sessionmaker, session_scope
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    analyser_override: Analyser | None = None
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    @cached_property
+    def keyring(self) -> KeyRing:
+        s = self.settings
+        return KeyRing.from_settings(s.data_key_id, s.data_key, s.old_data_keys)
+
+    @cached_property
+    def analyser(self) -> Analyser | None:
+        """The dispatch engine, loaded once; None where dispatch is switched off (then intake only registers)."""
+        if self.analyser_override is not None:
+            return self.analyser_override
+        if not self.settings.dispatch_enabled:
+            return None
+        return load_default_analyser()
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.token_ttl_minutes)
+
+    def intake_context(self) -> IntakeContext:
+        return IntakeContext(keyring=self.keyring, analyser=self.analyser, auto_dispatch=self.settings.auto_dispatch)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as s:
+            yield s
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def load_default_analyser() -> Analyser:
+    from xinfang.routing.pipeline import DispatchPipeline
+
+    pipeline: Any = DispatchPipeline.load_default()
+    return pipeline.analyse  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Database engine, sessions and migrations (SQLite by default, PostgreSQL for larger deployments)."""

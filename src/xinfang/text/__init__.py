@@ -1,0 +1,1 @@
+"""Text understanding: pure functions over Chinese petition text (no database, no web)."""

@@ -1,0 +1,1 @@
+"""The thin web layer: FastAPI API routers and server-rendered Chinese pages over the services."""

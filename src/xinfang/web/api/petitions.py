@@ -1,0 +1,99 @@
+"""Petition intake and reading."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Response
+
+from xinfang.cases import service
+from xinfang.cases.schemas import PetitionIn, PetitionPage, PetitionRead
+from xinfang.clock import ensure_aware
+from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.presenters import petition_read, petition_summary
+
+router = APIRouter(prefix="/api", tags=["petitions"])
+
+
+@router.post("/petitions", status_code=201, response_model=PetitionRead)
+def create_petition(
+    data: PetitionIn,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> PetitionRead:
+    """Register a petition. It is analysed and routed on arrival; personal data comes back masked.
+
+    Send an `Idempotency-Key` header to make retries safe: the same key returns the original petition (200).
+    """
+    petition, created = service.register_petition(
+        session,
+        actor=actor,
+        data=data,
+        now=runtime.clock.now(),
+        ctx=runtime.intake_context(),
+        default_source="api",
+        dedup_key=("idem:" + idempotency_key) if idempotency_key else None,
+    )
+    session.commit()
+    if not created:
+        response.status_code = 200
+    return petition_read(session, petition)
+
+
+@router.get("/petitions", response_model=PetitionPage)
+def list_petitions(
+    session: SessionDep,
+    actor: ActorDep,
+    status: str | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+    department: str | None = None,
+    division: str | None = Query(None, pattern=r"^\d{1,12}$"),
+    q: str | None = Query(None, max_length=100),
+    received_from: datetime | None = Query(None, alias="from"),
+    received_to: datetime | None = Query(None, alias="to"),
+    page: int = Query(1, ge=1),
+    page_size: int = Query(20, ge=1, le=200),
+) -> PetitionPage:
+    filters = service.PetitionFilter(
+        status=status,
+        channel=channel,
+        category=category,
+        department_code=department,
+        division_code=division,
+        q=q,
+        received_from=ensure_aware(received_from) if received_from else None,
+        received_to=ensure_aware(received_to) if received_to else None,
+    )
+    rows, total = service.list_petitions(session, actor=actor, filters=filters, page=page, page_size=page_size)
+    return PetitionPage(items=[petition_summary(p) for p in rows], total=total, page=page, page_size=page_size)
+
+
+@router.get("/petitions/{petition_id}", response_model=PetitionRead)
+def get_petition(petition_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> PetitionRead:
+    petition = service.get_petition(session, actor=actor, petition_id=petition_id)
+    service.record_read(session, actor=actor, petition=petition, now=runtime.clock.now())
+    result = petition_read(session, petition)
+    session.commit()
+    return result
+
+
+@router.post("/petitioners/{petitioner_id}/unmask")
+def unmask(
+    petitioner_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    reason: Annotated[str, Body(embed=True, min_length=2, max_length=200)],
+) -> dict[str, str | None]:
+    """Show one petitioner's full ID number and phone; the reason is written to the audit log."""
+    result = service.unmask_petitioner(
+        session, actor=actor, keyring=runtime.keyring, petitioner_id=petitioner_id, reason=reason,
+        now=runtime.clock.now(),
+    )
+    session.commit()
+    return result

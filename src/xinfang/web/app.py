@@ -1,0 +1,66 @@
+"""The FastAPI application factory: create_app(settings) builds everything; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinfang.config import Settings
+from xinfang.errors import AuthenticationFailed, XinfangError
+from xinfang.runtime import Runtime
+from xinfang.web.api import organisation, petitions, system
+from xinfang.web.pages import router as pages_router
+
+HERE = Path(__file__).parent
+log = logging.getLogger("xinfang.web")
+
+STATUS_BY_CODE = {"auth.locked": 423}
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime(settings=settings)
+    app = FastAPI(
+        title="xinfang 智慧信访 API",
+        version="0.1.0",
+        description="信访件登记、智能分派、依法办理与分析。个人信息(身份证号、电话)在所有响应中均已脱敏。",
+    )
+    app.state.runtime = runtime
+    app.include_router(system.router)
+    app.include_router(organisation.router)
+    app.include_router(petitions.router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(XinfangError)
+    async def domain_error(request: Request, exc: XinfangError) -> Response:
+        status = STATUS_BY_CODE.get(exc.code, exc.http_status)
+        if isinstance(exc, AuthenticationFailed) and _wants_html(request):
+            return RedirectResponse("/login", status_code=303)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": exc.to_dict()}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
