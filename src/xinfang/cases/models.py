@@ -37,6 +37,8 @@ class Petition(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # Title and body as received, SM4-encrypted, only where ID or phone numbers had to be masked in them.
+    original_text_enc: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     division_code: Mapped[str | None] = mapped_column(String(12), index=True)

@@ -26,6 +26,7 @@ from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
 from xinfang.security.masking import mask_id_number, mask_phone
+from xinfang.security.redaction import redact
 from xinfang.security.permissions import require, require_petition_visible, scope_petitions
 
 
@@ -131,11 +132,20 @@ def register_petition(
     if ctx.analyser is not None:
         _apply_analysis(session, petition=petition, actor=actor, now=now, ctx=ctx)
     _set_township(petition)
+    _redact_personal_numbers(petition, ctx.keyring)
     audit.record(
         session, actor=actor, action="petition.create", at=now, object_type="petition", object_id=petition.id,
         details={"number": petition.number, "source": source, "petitioners": len(data.petitioners)},
     )
     return petition, True
+
+
+def _redact_personal_numbers(petition: Petition, keyring: KeyRing) -> None:
+    """Analysis has seen the full text; what is stored in plain text must not hold ID or phone numbers."""
+    title, body = redact(petition.title), redact(petition.body)
+    if title.changed or body.changed:
+        petition.original_text_enc = keyring.encrypt(json.dumps([petition.title, petition.body], ensure_ascii=False))
+        petition.title, petition.body = title.text, body.text
 
 
 def _set_township(petition: Petition) -> None:
@@ -281,3 +291,21 @@ def record_read(session: Session, *, actor: Actor, petition: Petition, now: date
     audit.record(
         session, actor=actor, action="petition.read", at=now, object_type="petition", object_id=petition.id,
     )
+
+
+def unmask_petition_text(
+    session: Session, *, actor: Actor, keyring: KeyRing, petition_id: int, reason: str, now: datetime
+) -> dict[str, str]:
+    """The title and body as the citizen wrote them (with numbers), for an authorised user, audited."""
+    require(actor, "personal_data.unmask")
+    if not reason or len(reason.strip()) < 2:
+        raise InvalidInput("查看个人信息须填写理由", code="unmask.reason_required")
+    petition = get_petition(session, actor=actor, petition_id=petition_id)
+    audit.record(
+        session, actor=actor, action="personal_data.unmask_text", at=now, object_type="petition",
+        object_id=petition.id, details={"reason": reason.strip()[:200]},
+    )
+    if petition.original_text_enc is None:
+        return {"title": petition.title, "body": petition.body}
+    title, body = json.loads(keyring.decrypt(petition.original_text_enc))
+    return {"title": title, "body": body}

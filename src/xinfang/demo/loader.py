@@ -65,7 +65,7 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
         actor = actor_for(clerk)
 
         records = sorted(
-            generate_history(seed=seed, end=local_date(now), scale=scale),
+            generate_history(seed=seed, end=local_date(now) - timedelta(days=1), scale=scale),
             key=lambda r: r.petition.received_at,
         )
         ctx = rt.intake_context()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response, UploadFile
 
-from xinfang.cases import service
+from xinfang.cases import attachments, service
 from xinfang.cases.schemas import PetitionIn, PetitionPage, PetitionRead
 from xinfang.clock import ensure_aware
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
@@ -93,6 +93,58 @@ def unmask(
     """Show one petitioner's full ID number and phone; the reason is written to the audit log."""
     result = service.unmask_petitioner(
         session, actor=actor, keyring=runtime.keyring, petitioner_id=petitioner_id, reason=reason,
+        now=runtime.clock.now(),
+    )
+    session.commit()
+    return result
+
+
+@router.post("/petitions/{petition_id}/attachments", status_code=201)
+async def upload_attachment(
+    petition_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    file: UploadFile,
+) -> dict[str, object]:
+    """Attach a scan or document (PDF, image, docx/xlsx, text); the type is checked from the content."""
+    limit = runtime.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    petition = service.get_petition(session, actor=actor, petition_id=petition_id)
+    att = attachments.add_attachment(
+        session, actor=actor, petition=petition, data=data, filename=file.filename or "附件",
+        root=runtime.settings.attachments_dir, max_bytes=limit, now=runtime.clock.now(),
+    )
+    session.commit()
+    return {"id": att.id, "filename": att.filename, "content_type": att.content_type, "size": att.size,
+            "sha256": att.sha256}
+
+
+@router.get("/attachments/{attachment_id}")
+def download_attachment(attachment_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> Response:
+    att, data = attachments.open_attachment(
+        session, actor=actor, attachment_id=attachment_id, root=runtime.settings.attachments_dir
+    )
+    from urllib.parse import quote
+
+    return Response(
+        data, media_type=att.content_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+                 "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/petitions/{petition_id}/unmask")
+def unmask_text(
+    petition_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    reason: Annotated[str, Body(embed=True, min_length=2, max_length=200)],
+) -> dict[str, str]:
+    """The petition's title and body with the ID and phone numbers it contains; the reason is audited."""
+    result = service.unmask_petition_text(
+        session, actor=actor, keyring=runtime.keyring, petition_id=petition_id, reason=reason,
         now=runtime.clock.now(),
     )
     session.commit()

@@ -1,8 +1,8 @@
-"""foundation: organisation, users, petitions, events, audit
+"""foundation: organisation, users, petitions, petitioners, attachments, events, imports, tokens, audit chain
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:59:22.987499
+Create Date: 2026-11-30 01:05:49.206868
 """
 
 from alembic import op
@@ -108,6 +108,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('original_text_enc', sa.Text(), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('division_code', sa.String(length=12), nullable=True),
