@@ -58,8 +58,24 @@ def prepare(db_url: str, env: dict[str, str]) -> None:
         [*xf, "demo", "load", "--db", db_url, "--scale", "0.05"], check=True, env=env, capture_output=True
     )
     subprocess.run(
-        [*xf, "user", "add", "bench", "--role", "registrar", "--department", "xfj", "--password-stdin", "--db", db_url],
-        input=PASSWORD + "\n", text=True, check=True, env=env, capture_output=True,
+        [
+            *xf,
+            "user",
+            "add",
+            "bench",
+            "--role",
+            "registrar",
+            "--department",
+            "xfj",
+            "--password-stdin",
+            "--db",
+            db_url,
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        env=env,
+        capture_output=True,
     )
 
 
@@ -107,7 +123,7 @@ def run_inprocess(db_url: str, bodies: list[dict], dispatch: bool) -> float:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -115,20 +131,26 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300, help="petitions per round")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--dispatch", action="store_true", help="analyse and route every petition (as in production)")
+    ap.add_argument(
+        "--dispatch", action="store_true", help="analyse and route every petition (as in production)"
+    )
     ap.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp folder)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="xf-bench-")
     db_url = args.db or f"sqlite:///{tmp}/bench.db"
-    env = os.environ | {"XINFANG_DISPATCH_ENABLED": "true" if args.dispatch else "false",
-                        "XINFANG_DATABASE_URL": db_url}
+    env = os.environ | {
+        "XINFANG_DISPATCH_ENABLED": "true" if args.dispatch else "false",
+        "XINFANG_DATABASE_URL": db_url,
+    }
     prepare(db_url, env)
     port = free_port()
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "xinfang"), "serve", "--db", db_url, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -165,16 +187,22 @@ def main() -> None:
         "n_per_round": args.n,
         "rounds": args.repeat,
         "http_1_client_per_s": round(statistics.median(rounds["http_1"]), 1),
-        f"http_{args.concurrency}_clients_per_s": round(statistics.median(rounds[f"http_{args.concurrency}"]), 1),
+        f"http_{args.concurrency}_clients_per_s": round(
+            statistics.median(rounds[f"http_{args.concurrency}"]), 1
+        ),
         "baseline_inprocess_per_s": round(statistics.median(rounds["inprocess_1"]), 1),
         "latency_p50_ms": round(pct(lat_all, 50) * 1000, 2),
         "latency_p99_ms": round(pct(lat_all, 99) * 1000, 2),
     }
-    print(f"intake benchmark ({backend}, dispatch {'on' if args.dispatch else 'off'}, "
-          f"{args.repeat} rounds x {args.n} petitions, medians)")
+    print(
+        f"intake benchmark ({backend}, dispatch {'on' if args.dispatch else 'off'}, "
+        f"{args.repeat} rounds x {args.n} petitions, medians)"
+    )
     print(f"  HTTP API, 1 client          {result['http_1_client_per_s']:>8} petitions/s")
-    print(f"  HTTP API, {args.concurrency} clients         "
-          f"{result[f'http_{args.concurrency}_clients_per_s']:>8} petitions/s")
+    print(
+        f"  HTTP API, {args.concurrency} clients         "
+        f"{result[f'http_{args.concurrency}_clients_per_s']:>8} petitions/s"
+    )
     print(f"  baseline: service in-process {result['baseline_inprocess_per_s']:>7} petitions/s (no HTTP)")
     print(f"  latency (1 client) p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms")
     if args.json:

@@ -24,7 +24,26 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "xinfang" / "data" / "geo"
 
 # Syllables typical of village names in the hills of western Fujian; combined deterministically.
 FIRST = list("上下东西南北大小新老高长石水竹龙凤金银黄白青安福和丰兴永仁溪坑坪洋垅岭")
-SECOND = ["坑", "坪", "洋", "溪", "口", "坊", "源", "墩", "岭", "垅", "田", "山", "湖", "塘", "岗", "埠", "头", "峰"]
+SECOND = [
+    "坑",
+    "坪",
+    "洋",
+    "溪",
+    "口",
+    "坊",
+    "源",
+    "墩",
+    "岭",
+    "垅",
+    "田",
+    "山",
+    "湖",
+    "塘",
+    "岗",
+    "埠",
+    "头",
+    "峰",
+]
 
 
 def village_names(rng: random.Random, n: int, taken: set[str]) -> list[str]:
@@ -60,7 +79,9 @@ def main() -> None:
     taken: set[str] = set()
     townships = []
     features = []
-    for feat in sorted(gj["features"], key=lambda f: codes[RENAMED.get(f["properties"]["name"], f["properties"]["name"])]):
+    for feat in sorted(
+        gj["features"], key=lambda f: codes[RENAMED.get(f["properties"]["name"], f["properties"]["name"])]
+    ):
         old = feat["properties"]["name"]
         name = RENAMED.get(old, old)
         code = codes[name]
@@ -71,28 +92,36 @@ def main() -> None:
         villages = []
         for i, vname in enumerate(village_names(rng, n_villages, taken), start=1):
             p = random_point_in(poly, rng)
-            villages.append({
-                "code": f"{code}{200 + i:03d}",
-                "name": vname,
-                "lng": round(p.x, 5),
-                "lat": round(p.y, 5),
-                "population": rng.randint(600, 3200),
-            })
-        town_pop = sum(v["population"] for v in villages) + (40000 if code.endswith("100") else rng.randint(2000, 6000))
-        townships.append({
-            "code": code,
-            "name": name,
-            "aliases": [old] if old != name else [],
-            "lng": round(c.x, 5),
-            "lat": round(c.y, 5),
-            "population": town_pop,
-            "villages": villages,
-        })
-        features.append({
-            "type": "Feature",
-            "properties": {"code": code, "name": name},
-            "geometry": json.loads(json.dumps(mapping(simple), default=float)),
-        })
+            villages.append(
+                {
+                    "code": f"{code}{200 + i:03d}",
+                    "name": vname,
+                    "lng": round(p.x, 5),
+                    "lat": round(p.y, 5),
+                    "population": rng.randint(600, 3200),
+                }
+            )
+        town_pop = sum(v["population"] for v in villages) + (
+            40000 if code.endswith("100") else rng.randint(2000, 6000)
+        )
+        townships.append(
+            {
+                "code": code,
+                "name": name,
+                "aliases": [old] if old != name else [],
+                "lng": round(c.x, 5),
+                "lat": round(c.y, 5),
+                "population": town_pop,
+                "villages": villages,
+            }
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": name},
+                "geometry": json.loads(json.dumps(mapping(simple), default=float)),
+            }
+        )
     county = {
         "note": "Township codes and polygons are real (将乐县, 福建省三明市); villages and populations are synthetic (演示数据).",
         "province": {"code": "35", "name": "福建省"},
@@ -113,7 +142,9 @@ def main() -> None:
         return obj
 
     fc = {"type": "FeatureCollection", "features": rounded(features)}
-    (OUT / "demo_townships.geojson").write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    (OUT / "demo_townships.geojson").write_text(
+        json.dumps(fc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
     print(f"{len(townships)} townships, {sum(len(t['villages']) for t in townships)} villages -> {OUT}")
 
 

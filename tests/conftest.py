@@ -11,7 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()  # the last connection to close checkpoints the WAL into the main file
-    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
+    assert (
+        not path.with_name(path.name + "-wal").exists()
+        or path.with_name(path.name + "-wal").stat().st_size == 0
+    )
     return path
 
 
@@ -107,7 +110,9 @@ def _truncate_pg(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_base_url: str | None) -> str:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_base_url: str | None
+) -> str:
     if request.param == "sqlite":
         target = tmp_path / "xinfang.db"
         shutil.copy(sqlite_template, target)
@@ -140,7 +145,7 @@ def runtime(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]
     rt.dispose()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hash(password: str) -> str:
     return passwords.hash_password(password)
 
@@ -151,8 +156,15 @@ def seed_org_and_users(rt: Runtime) -> None:
         units = {u.code: u for u in session.query(OrgUnit)}
         for username, password, role, unit in USERS:
             session.add(
-                User(username=username, display_name=username, password_hash=_hash(password), role=role.value,
-                     org_unit=units[unit], created_at=T0, failed_logins=0)
+                User(
+                    username=username,
+                    display_name=username,
+                    password_hash=_hash(password),
+                    role=role.value,
+                    org_unit=units[unit],
+                    created_at=T0,
+                    failed_logins=0,
+                )
             )
 
 

@@ -9,8 +9,19 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "xinfang"
-FORBIDDEN_IN_CORE = ("sqlalchemy", "fastapi", "starlette", "alembic", "xinfang.store", "xinfang.web",
-                     "xinfang.cases", "xinfang.cli", "xinfang.org", "xinfang.security", "xinfang.intake")
+FORBIDDEN_IN_CORE = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "alembic",
+    "xinfang.store",
+    "xinfang.web",
+    "xinfang.cases",
+    "xinfang.cli",
+    "xinfang.org",
+    "xinfang.security",
+    "xinfang.intake",
+)
 
 
 def _imports(path: Path) -> set[str]:

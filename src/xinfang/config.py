@@ -23,8 +23,12 @@ class Settings(BaseSettings):
         DEV_DATA_KEY,
         description="secret from which the personal-data encryption and blind-index keys are derived",
     )
-    data_key_id: str = Field("k1", description="identifier of data_key, stored with every ciphertext (rotation)")
-    old_data_keys: dict[str, str] = Field(default_factory=dict, description="earlier keys by id, for decryption")
+    data_key_id: str = Field(
+        "k1", description="identifier of data_key, stored with every ciphertext (rotation)"
+    )
+    old_data_keys: dict[str, str] = Field(
+        default_factory=dict, description="earlier keys by id, for decryption"
+    )
     token_ttl_minutes: int = 8 * 60
     attachments_dir: Path = Field(Path("var/attachments"), description="content-addressed attachment store")
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -32,7 +36,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     demo_label: bool = Field(False, description="label the UI and API as synthetic demo data (演示数据)")
     dispatch_enabled: bool = Field(True, description="analyse and route every new petition on arrival")
-    auto_dispatch: bool = Field(True, description="dispatch automatically when the router is confident enough")
+    auto_dispatch: bool = Field(
+        True, description="dispatch automatically when the router is confident enough"
+    )
 
     @field_validator("database_url")
     @classmethod

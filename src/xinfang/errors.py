@@ -21,7 +21,11 @@ class XinfangError(Exception):
         self.params = params
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **({"params": self.params} if self.params else {})}
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"params": self.params} if self.params else {}),
+        }
 
 
 class NotFound(XinfangError):

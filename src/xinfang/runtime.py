@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -55,7 +55,9 @@ class Runtime:
         return timedelta(minutes=self.settings.token_ttl_minutes)
 
     def intake_context(self) -> IntakeContext:
-        return IntakeContext(keyring=self.keyring, analyser=self.analyser, auto_dispatch=self.settings.auto_dispatch)
+        return IntakeContext(
+            keyring=self.keyring, analyser=self.analyser, auto_dispatch=self.settings.auto_dispatch
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -67,7 +69,9 @@ class Runtime:
             self.engine.dispose()
 
 
+@lru_cache(maxsize=1)
 def load_default_analyser() -> Analyser:
+    """Loaded once per process: the pipeline is read-only after loading, so every Runtime can share it."""
     from xinfang.routing.pipeline import DispatchPipeline
 
     pipeline: Any = DispatchPipeline.load_default()

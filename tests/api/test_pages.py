@@ -29,8 +29,11 @@ def test_a_wrong_password_shows_an_error(client: TestClient) -> None:
 
 def test_the_list_and_the_case_page_show_masked_data(client: TestClient, auth: Auth) -> None:
     idn = fake_id_number(seed=3)
-    created = client.post("/api/petitions", json=petition_payload(title="<script>alert(1)</script>欠薪",
-                                                                   id_number=idn), headers=auth("clerk")).json()
+    created = client.post(
+        "/api/petitions",
+        json=petition_payload(title="<script>alert(1)</script>欠薪", id_number=idn),
+        headers=auth("clerk"),
+    ).json()
     client.cookies.clear()
     _login(client, "clerk", "test-clerk-1")
     listing = client.get("/petitions")

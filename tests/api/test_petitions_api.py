@@ -24,7 +24,9 @@ def _assign(rt: Runtime, petition_id: int, unit_code: str) -> None:
 
 def test_it_creates_a_petition_and_masks_personal_data(client: TestClient, auth: Auth) -> None:
     idn = fake_id_number(seed=1)
-    r = client.post("/api/petitions", json=petition_payload(id_number=idn, phone="13912345678"), headers=auth("clerk"))
+    r = client.post(
+        "/api/petitions", json=petition_payload(id_number=idn, phone="13912345678"), headers=auth("clerk")
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["id"] > 0 and body["number"].startswith("XF")
@@ -36,8 +38,12 @@ def test_it_creates_a_petition_and_masks_personal_data(client: TestClient, auth:
 
 
 def test_it_reads_and_lists_petitions(client: TestClient, auth: Auth) -> None:
-    ids = [client.post("/api/petitions", json=petition_payload(title=f"诉求{i}"), headers=auth("clerk")).json()["id"]
-           for i in range(3)]
+    ids = [
+        client.post("/api/petitions", json=petition_payload(title=f"诉求{i}"), headers=auth("clerk")).json()[
+            "id"
+        ]
+        for i in range(3)
+    ]
     r = client.get(f"/api/petitions/{ids[1]}", headers=auth("clerk"))
     assert r.status_code == 200
     assert r.json()["title"] == "诉求1"
@@ -55,9 +61,15 @@ def test_anonymous_calls_get_401(client: TestClient) -> None:
     assert client.get("/api/departments").status_code == 401
 
 
-def test_a_handler_cannot_see_another_departments_petition(client: TestClient, auth: Auth, seeded: Runtime) -> None:
-    mine = client.post("/api/petitions", json=petition_payload(title="拖欠工资"), headers=auth("clerk")).json()["id"]
-    theirs = client.post("/api/petitions", json=petition_payload(title="房屋漏水"), headers=auth("clerk")).json()["id"]
+def test_a_handler_cannot_see_another_departments_petition(
+    client: TestClient, auth: Auth, seeded: Runtime
+) -> None:
+    mine = client.post(
+        "/api/petitions", json=petition_payload(title="拖欠工资"), headers=auth("clerk")
+    ).json()["id"]
+    theirs = client.post(
+        "/api/petitions", json=petition_payload(title="房屋漏水"), headers=auth("clerk")
+    ).json()["id"]
     _assign(seeded, mine, "rsj")
     _assign(seeded, theirs, "zjj")
     assert client.get(f"/api/petitions/{mine}", headers=auth("handler_rsj")).status_code == 200
@@ -96,7 +108,7 @@ def test_bad_input_gets_a_clear_error(client: TestClient, auth: Auth) -> None:
     bad_id = petition_payload(id_number="350428199001011235")  # wrong check digit
     r = client.post("/api/petitions", json=bad_id, headers=auth("clerk"))
     assert r.status_code == 422
-    assert "身份证号码无效" in r.text and "350428199001011235" not in r.text or r.status_code == 422
+    assert ("身份证号码无效" in r.text and "350428199001011235" not in r.text) or r.status_code == 422
     six_reps = petition_payload()
     six_reps["petitioners"] = [{"name": f"代表{i}", "is_representative": True} for i in range(6)]
     r = client.post("/api/petitions", json=six_reps, headers=auth("clerk"))
@@ -113,13 +125,23 @@ def test_chinese_channel_labels_are_accepted(client: TestClient, auth: Auth) -> 
 
 def test_unmasking_needs_a_reason_and_is_audited(client: TestClient, auth: Auth, seeded: Runtime) -> None:
     idn = fake_id_number(seed=7)
-    created = client.post("/api/petitions", json=petition_payload(id_number=idn), headers=auth("clerk")).json()
+    created = client.post(
+        "/api/petitions", json=petition_payload(id_number=idn), headers=auth("clerk")
+    ).json()
     pid = created["petitioners"][0]["id"]
-    assert client.post(f"/api/petitioners/{pid}/unmask", json={"reason": ""}, headers=auth("clerk")).status_code == 422
-    assert client.post(
-        f"/api/petitioners/{pid}/unmask", json={"reason": "核实身份"}, headers=auth("leader")
-    ).status_code == 403
-    r = client.post(f"/api/petitioners/{pid}/unmask", json={"reason": "电话回访核实身份"}, headers=auth("clerk"))
+    assert (
+        client.post(f"/api/petitioners/{pid}/unmask", json={"reason": ""}, headers=auth("clerk")).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/petitioners/{pid}/unmask", json={"reason": "核实身份"}, headers=auth("leader")
+        ).status_code
+        == 403
+    )
+    r = client.post(
+        f"/api/petitioners/{pid}/unmask", json={"reason": "电话回访核实身份"}, headers=auth("clerk")
+    )
     assert r.status_code == 200 and r.json()["id_number"] == idn
     from xinfang.security.models import AuditEntry
 
@@ -146,8 +168,9 @@ def test_numbers_typed_into_the_text_are_masked_and_can_be_unmasked(
 ) -> None:
     idn = fake_id_number(seed=11)
     body = f"我的身份证号{idn},电话13700001111,订单号123456789012345678未退款。"
-    created = client.post("/api/petitions", json=petition_payload(title="退款 13700001111", body=body),
-                          headers=auth("clerk")).json()
+    created = client.post(
+        "/api/petitions", json=petition_payload(title="退款 13700001111", body=body), headers=auth("clerk")
+    ).json()
     assert idn not in created["body"] and "13700001111" not in created["body"] + created["title"]
     assert "123456789012345678" in created["body"]  # an order number (bad checksum) is not personal data
     with seeded.engine.connect() as conn:

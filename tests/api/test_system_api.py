@@ -19,8 +19,12 @@ def test_it_issues_a_bearer_token_for_a_right_password(client: TestClient) -> No
 
 
 def test_it_refuses_a_wrong_password_and_an_unknown_user(client: TestClient) -> None:
-    assert client.post("/api/auth/token", data={"username": "clerk", "password": "nope-nope"}).status_code == 401
-    assert client.post("/api/auth/token", data={"username": "ghost", "password": "nope-nope"}).status_code == 401
+    assert (
+        client.post("/api/auth/token", data={"username": "clerk", "password": "nope-nope"}).status_code == 401
+    )
+    assert (
+        client.post("/api/auth/token", data={"username": "ghost", "password": "nope-nope"}).status_code == 401
+    )
 
 
 def test_it_locks_an_account_after_repeated_failures(client: TestClient) -> None:

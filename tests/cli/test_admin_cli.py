@@ -36,8 +36,19 @@ def test_user_add_reads_the_password_from_stdin(fresh_db: str) -> None:
     _invoke("db", "upgrade", "--db", fresh_db)
     code, out = _invoke("demo", "load", "--db", fresh_db, "--scale", "0.02")
     assert code == 0, out
-    code, out = _invoke("user", "add", "wang", "--role", "handler", "--department", "rsj", "--password-stdin",
-                        "--db", fresh_db, stdin="long-enough-1\n")
+    code, out = _invoke(
+        "user",
+        "add",
+        "wang",
+        "--role",
+        "handler",
+        "--department",
+        "rsj",
+        "--password-stdin",
+        "--db",
+        fresh_db,
+        stdin="long-enough-1\n",
+    )
     assert code == 0, out
     rt = Runtime(settings=Settings(database_url=fresh_db))
     with rt.session() as s:
@@ -49,11 +60,23 @@ def test_user_add_reads_the_password_from_stdin(fresh_db: str) -> None:
 
 def test_user_add_refuses_a_weak_password_and_an_unknown_unit(fresh_db: str) -> None:
     _invoke("demo", "load", "--db", fresh_db, "--scale", "0.02")
-    code, out = _invoke("user", "add", "li", "--role", "registrar", "--password-stdin", "--db", fresh_db,
-                        stdin="short\n")
+    code, out = _invoke(
+        "user", "add", "li", "--role", "registrar", "--password-stdin", "--db", fresh_db, stdin="short\n"
+    )
     assert code == 2 and "密码" in out
-    code, out = _invoke("user", "add", "li", "--role", "handler", "--department", "nope", "--password-stdin",
-                        "--db", fresh_db, stdin="long-enough-1\n")
+    code, out = _invoke(
+        "user",
+        "add",
+        "li",
+        "--role",
+        "handler",
+        "--department",
+        "nope",
+        "--password-stdin",
+        "--db",
+        fresh_db,
+        stdin="long-enough-1\n",
+    )
     assert code == 3 and "nope" in out
 
 

@@ -20,9 +20,13 @@ PHONE = "13812345678"
 
 def _register_through_the_api(rt: Runtime, id_number: str) -> None:
     with TestClient(create_app(rt.settings, runtime=rt)) as client:
-        token = client.post("/api/auth/token", data={"username": "clerk", "password": PASSWORDS["clerk"]}).json()
+        token = client.post(
+            "/api/auth/token", data={"username": "clerk", "password": PASSWORDS["clerk"]}
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
-        r = client.post("/api/petitions", json=petition_payload(id_number=id_number, phone=PHONE), headers=headers)
+        r = client.post(
+            "/api/petitions", json=petition_payload(id_number=id_number, phone=PHONE), headers=headers
+        )
         assert r.status_code == 201
 
 
@@ -46,7 +50,9 @@ def test_an_id_number_written_through_the_api_is_not_in_the_database_file(seeded
         db_path = Path(seeded.engine.url.database or "")
         seeded.engine.dispose()
         raw = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
-        assert b"\xe5\xbc\xa0\xe6\xb5\x8b\xe8\xaf\x95" in raw  # 张测试 is in the file: we are reading the right one
+        assert (
+            b"\xe5\xbc\xa0\xe6\xb5\x8b\xe8\xaf\x95" in raw
+        )  # 张测试 is in the file: we are reading the right one
         assert id_number.encode() not in raw and PHONE.encode() not in raw
     else:
         with seeded.engine.connect() as conn:

@@ -46,7 +46,9 @@ def sniff_content_type(data: bytes, filename: str) -> str:
             return "text/plain; charset=utf-8"
         except UnicodeDecodeError:
             pass
-    raise InvalidInput("不支持的附件类型(仅限 PDF、图片、Word/Excel 文档和文本)", code="attachment.type_refused")
+    raise InvalidInput(
+        "不支持的附件类型(仅限 PDF、图片、Word/Excel 文档和文本)", code="attachment.type_refused"
+    )
 
 
 def store_bytes(root: Path, data: bytes) -> str:
@@ -85,19 +87,39 @@ def add_attachment(
     ctype = sniff_content_type(data, filename)
     digest = store_bytes(root, data)
     att = Attachment(
-        petition=petition, sha256=digest, filename=Path(filename).name[:255] or "附件", content_type=ctype,
-        size=len(data), created_at=now,
+        petition=petition,
+        sha256=digest,
+        filename=Path(filename).name[:255] or "附件",
+        content_type=ctype,
+        size=len(data),
+        created_at=now,
     )
     session.add(att)
     session.flush()
-    add_event(session, petition=petition, kind="attachment_added", actor=actor, at=now,
-              summary=f"上传附件 {att.filename}", details={"attachment_id": att.id, "sha256": digest})
-    audit.record(session, actor=actor, action="attachment.add", at=now, object_type="petition",
-                 object_id=petition.id, details={"sha256": digest, "size": len(data)})
+    add_event(
+        session,
+        petition=petition,
+        kind="attachment_added",
+        actor=actor,
+        at=now,
+        summary=f"上传附件 {att.filename}",
+        details={"attachment_id": att.id, "sha256": digest},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="attachment.add",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
+        details={"sha256": digest, "size": len(data)},
+    )
     return att
 
 
-def open_attachment(session: Session, *, actor: Actor, attachment_id: int, root: Path) -> tuple[Attachment, bytes]:
+def open_attachment(
+    session: Session, *, actor: Actor, attachment_id: int, root: Path
+) -> tuple[Attachment, bytes]:
     att = session.get(Attachment, attachment_id)
     if att is None:
         raise NotFound("附件不存在", code="attachment.not_found")

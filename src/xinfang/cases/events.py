@@ -21,6 +21,8 @@ def add_event(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> Event:
-    event = Event(petition=petition, kind=kind, at=at, actor_id=actor.user_id, summary=summary, details=details or {})
+    event = Event(
+        petition=petition, kind=kind, at=at, actor_id=actor.user_id, summary=summary, details=details or {}
+    )
     session.add(event)
     return event

@@ -59,7 +59,7 @@ class Petition(Base):
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
 
     department: Mapped[OrgUnit | None] = relationship(foreign_keys=[department_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

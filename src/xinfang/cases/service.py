@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from xinfang.cases.enums import Status
 from xinfang.cases.events import add_event
 from xinfang.cases.models import Event, Petition, Petitioner
-from xinfang.cases.schemas import PetitionIn, PetitionerIn
+from xinfang.cases.schemas import PetitionerIn, PetitionIn
 from xinfang.clock import ensure_aware, local_date
 from xinfang.errors import InvalidInput, NotFound
 from xinfang.org.models import OrgUnit
@@ -26,8 +26,8 @@ from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
 from xinfang.security.masking import mask_id_number, mask_phone
-from xinfang.security.redaction import redact
 from xinfang.security.permissions import require, require_petition_visible, scope_petitions
+from xinfang.security.redaction import redact
 
 
 class Analyser(Protocol):
@@ -126,15 +126,25 @@ def register_petition(
     session.flush()
     petition.number = f"XF{local_date(received_at):%Y%m%d}{petition.id:07d}"
     add_event(
-        session, petition=petition, kind="registered", actor=actor, at=now,
-        summary=f"登记({data.channel.value})", details={"source": source},
+        session,
+        petition=petition,
+        kind="registered",
+        actor=actor,
+        at=now,
+        summary=f"登记({data.channel.value})",
+        details={"source": source},
     )
     if ctx.analyser is not None:
         _apply_analysis(session, petition=petition, actor=actor, now=now, ctx=ctx)
     _set_township(petition)
     _redact_personal_numbers(petition, ctx.keyring)
     audit.record(
-        session, actor=actor, action="petition.create", at=now, object_type="petition", object_id=petition.id,
+        session,
+        actor=actor,
+        action="petition.create",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
         details={"number": petition.number, "source": source, "petitioners": len(data.petitioners)},
     )
     return petition, True
@@ -144,7 +154,9 @@ def _redact_personal_numbers(petition: Petition, keyring: KeyRing) -> None:
     """Analysis has seen the full text; what is stored in plain text must not hold ID or phone numbers."""
     title, body = redact(petition.title), redact(petition.body)
     if title.changed or body.changed:
-        petition.original_text_enc = keyring.encrypt(json.dumps([petition.title, petition.body], ensure_ascii=False))
+        petition.original_text_enc = keyring.encrypt(
+            json.dumps([petition.title, petition.body], ensure_ascii=False)
+        )
         petition.title, petition.body = title.text, body.text
 
 
@@ -153,7 +165,9 @@ def _set_township(petition: Petition) -> None:
     petition.township_code = code[:9] if code and len(code) >= 9 else None
 
 
-def _apply_analysis(session: Session, *, petition: Petition, actor: Actor, now: datetime, ctx: IntakeContext) -> None:
+def _apply_analysis(
+    session: Session, *, petition: Petition, actor: Actor, now: datetime, ctx: IntakeContext
+) -> None:
     """Store the dispatch engine's analysis; fill gaps it can fill; dispatch when it is confident enough."""
     assert ctx.analyser is not None
     analysis = ctx.analyser(petition.title, petition.body, reference_date=local_date(petition.received_at))
@@ -173,7 +187,11 @@ def _apply_analysis(session: Session, *, petition: Petition, actor: Actor, now: 
             petition.department = unit
             petition.status = Status.FORWARDED.value
             add_event(
-                session, petition=petition, kind="dispatched", actor=actor, at=now,
+                session,
+                petition=petition,
+                kind="dispatched",
+                actor=actor,
+                at=now,
                 summary=f"智能分派至{unit.name}",
                 details={"department": unit.code, "confidence": top.get("confidence"), "automatic": True},
             )
@@ -226,7 +244,9 @@ def list_petitions(
     q = _apply_filters(session, q, filters)
     total = session.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
     rows = session.execute(
-        q.order_by(Petition.received_at.desc(), Petition.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        q.order_by(Petition.received_at.desc(), Petition.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).scalars()
     return list(rows), total
 
@@ -252,8 +272,14 @@ def _apply_filters(session: Session, q: Any, f: PetitionFilter) -> Any:
     return q
 
 
-def find_by_person(session: Session, *, actor: Actor, keyring: KeyRing, id_number: str | None = None,
-                   phone: str | None = None) -> list[Petition]:
+def find_by_person(
+    session: Session,
+    *,
+    actor: Actor,
+    keyring: KeyRing,
+    id_number: str | None = None,
+    phone: str | None = None,
+) -> list[Petition]:
     """Earlier petitions of the same person, found through the blind index (no decryption, no plaintext search)."""
     require(actor, "petition.read")
     conds = []
@@ -279,8 +305,13 @@ def unmask_petitioner(
         raise NotFound("当事人不存在", code="petitioner.not_found")
     require_petition_visible(actor, person.petition)
     audit.record(
-        session, actor=actor, action="personal_data.unmask", at=now, object_type="petitioner",
-        object_id=person.id, details={"petition_id": person.petition_id, "reason": reason.strip()[:200]},
+        session,
+        actor=actor,
+        action="personal_data.unmask",
+        at=now,
+        object_type="petitioner",
+        object_id=person.id,
+        details={"petition_id": person.petition_id, "reason": reason.strip()[:200]},
     )
     decrypt: Callable[[str | None], str | None] = lambda v: keyring.decrypt(v) if v else None  # noqa: E731
     return {"id_number": decrypt(person.id_number_enc), "phone": decrypt(person.phone_enc)}
@@ -289,7 +320,12 @@ def unmask_petitioner(
 def record_read(session: Session, *, actor: Actor, petition: Petition, now: datetime) -> None:
     """Reading a petition shows (masked) personal data: every such read is audited."""
     audit.record(
-        session, actor=actor, action="petition.read", at=now, object_type="petition", object_id=petition.id,
+        session,
+        actor=actor,
+        action="petition.read",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
     )
 
 
@@ -302,8 +338,13 @@ def unmask_petition_text(
         raise InvalidInput("查看个人信息须填写理由", code="unmask.reason_required")
     petition = get_petition(session, actor=actor, petition_id=petition_id)
     audit.record(
-        session, actor=actor, action="personal_data.unmask_text", at=now, object_type="petition",
-        object_id=petition.id, details={"reason": reason.strip()[:200]},
+        session,
+        actor=actor,
+        action="personal_data.unmask_text",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
+        details={"reason": reason.strip()[:200]},
     )
     if petition.original_text_enc is None:
         return {"title": petition.title, "body": petition.body}

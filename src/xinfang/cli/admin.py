@@ -25,7 +25,12 @@ def runtime_for(db: str | None, **overrides: object) -> Runtime:
 
 
 def register(
-    app: typer.Typer, *, db_app: typer.Typer, demo_app: typer.Typer, user_app: typer.Typer, audit_app: typer.Typer
+    app: typer.Typer,
+    *,
+    db_app: typer.Typer,
+    demo_app: typer.Typer,
+    user_app: typer.Typer,
+    audit_app: typer.Typer,
 ) -> None:
     db_app.command("upgrade")(db_upgrade)
     demo_app.command("load")(demo_load)
@@ -50,7 +55,9 @@ def db_upgrade(db: DbOption = None) -> None:
 def demo_load(
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="random seed of the synthetic history")] = 2026,
-    scale: Annotated[float, typer.Option(help="volume multiplier (1.0 ≈ 2,000 records over 12 months)")] = 1.0,
+    scale: Annotated[
+        float, typer.Option(help="volume multiplier (1.0 ≈ 2,000 records over 12 months)")
+    ] = 1.0,
 ) -> None:
     """Load the demo county: organisation, demo users and 12 months of synthetic petitions (演示数据)."""
     from xinfang.demo.loader import load_demo
@@ -79,7 +86,9 @@ def demo_run(
         with console.status("首次运行:正在生成演示县数据(约半分钟)…"):
             load_demo(rt)
     rt.dispose()
-    console.print(f"\n[bold]智慧信访演示[/bold] 已启动: http://{host}:{port}/  (API 文档: http://{host}:{port}/docs)")
+    console.print(
+        f"\n[bold]智慧信访演示[/bold] 已启动: http://{host}:{port}/  (API 文档: http://{host}:{port}/docs)"
+    )
     console.print("演示账号 (用户名 / 密码):")
     for username, password, label in DEMO_LOGINS:
         console.print(f"  {username:<11} / {password:<16} {label}")
@@ -114,8 +123,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 def user_add(
     name: Annotated[str, typer.Argument(help="username")],
     role: Annotated[Role, typer.Option(help="registrar|handler|supervisor|leader|admin")],
-    department: Annotated[str | None, typer.Option(help="code of the user's unit (required for handlers)")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+    department: Annotated[
+        str | None, typer.Option(help="code of the user's unit (required for handlers)")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
     display_name: Annotated[str | None, typer.Option()] = None,
     db: DbOption = None,
 ) -> None:
@@ -129,8 +142,14 @@ def user_add(
     rt = runtime_for(db)
     with rt.session() as session:
         user = create_user(
-            session, actor=SYSTEM, username=name, password=password, role=role, now=rt.clock.now(),
-            display_name=display_name, org_code=department,
+            session,
+            actor=SYSTEM,
+            username=name,
+            password=password,
+            role=role,
+            now=rt.clock.now(),
+            display_name=display_name,
+            org_code=department,
         )
         typer.echo(f"created user {user.username} ({role.value})")
 
@@ -139,9 +158,17 @@ def user_add(
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     source: Annotated[str, typer.Option(help="name of the feed or system the file comes from")],
-    encoding: Annotated[str | None, typer.Option(help="CSV encoding (utf-8, gbk, gb18030); detected if omitted")] = None,
-    profile: Annotated[str, typer.Option(help="column mapping profile (default, hotline12345) or a YAML file")] = "default",
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV encoding (utf-8, gbk, gb18030); detected if omitted")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="column mapping profile (default, hotline12345) or a YAML file")
+    ] = "default",
     channel: Annotated[str | None, typer.Option(help="channel for rows that do not name one")] = None,
+    lenient_contacts: Annotated[
+        bool,
+        typer.Option(help="drop an invalid ID number or phone with a warning instead of refusing the row"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     db: DbOption = None,
 ) -> None:
@@ -151,8 +178,16 @@ def import_file(
     rt = runtime_for(db)
     with rt.session() as session:
         report = import_petitions(
-            session, runtime=rt, actor=SYSTEM, data=file.read_bytes(), filename=file.name, source=source,
-            encoding=encoding, profile=profile, default_channel=channel,
+            session,
+            runtime=rt,
+            actor=SYSTEM,
+            data=file.read_bytes(),
+            filename=file.name,
+            source=source,
+            encoding=encoding,
+            profile=profile,
+            default_channel=channel,
+            lenient_contacts=lenient_contacts,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))

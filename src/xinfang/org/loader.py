@@ -37,12 +37,26 @@ def org_specs(departments_file: Path | None = None, county_file: Path | None = N
     county = read_county(county_file)
     for t in county["townships"]:
         specs.append(
-            OrgSpec(code=t["code"], name=t["name"], kind=OrgKind.TOWNSHIP, short_name=t["name"],
-                    lng=t.get("lng"), lat=t.get("lat"), population=t.get("population"))
+            OrgSpec(
+                code=t["code"],
+                name=t["name"],
+                kind=OrgKind.TOWNSHIP,
+                short_name=t["name"],
+                lng=t.get("lng"),
+                lat=t.get("lat"),
+                population=t.get("population"),
+            )
         )
         for v in t.get("villages", []):
             specs.append(
-                OrgSpec(code=v["code"], name=v["name"], kind=OrgKind.VILLAGE, parent_code=t["code"],
-                        lng=v.get("lng"), lat=v.get("lat"), population=v.get("population"))
+                OrgSpec(
+                    code=v["code"],
+                    name=v["name"],
+                    kind=OrgKind.VILLAGE,
+                    parent_code=t["code"],
+                    lng=v.get("lng"),
+                    lat=v.get("lat"),
+                    population=v.get("population"),
+                )
             )
     return specs

@@ -103,7 +103,12 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, actor=actor, action="user.create", at=now, object_type="user", object_id=user.id,
+        session,
+        actor=actor,
+        action="user.create",
+        at=now,
+        object_type="user",
+        object_id=user.id,
         details={"username": username, "role": role.value, "unit": org_code},
     )
     return user
@@ -134,13 +139,19 @@ def _token_hash(token: str) -> str:
 
 def issue_token(session: Session, *, user: User, now: datetime, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(AuthToken(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl))
-    audit.record(session, actor=_actor_of(user), action="auth.login", at=now, object_type="user", object_id=user.id)
+    session.add(
+        AuthToken(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl)
+    )
+    audit.record(
+        session, actor=_actor_of(user), action="auth.login", at=now, object_type="user", object_id=user.id
+    )
     return token
 
 
 def revoke_token(session: Session, *, token: str, now: datetime) -> None:
-    row = session.execute(select(AuthToken).where(AuthToken.token_hash == _token_hash(token))).scalar_one_or_none()
+    row = session.execute(
+        select(AuthToken).where(AuthToken.token_hash == _token_hash(token))
+    ).scalar_one_or_none()
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
 
@@ -150,7 +161,9 @@ def user_for_token(session: Session, *, token: str, now: datetime) -> User | Non
         token.encode("ascii")
     except UnicodeEncodeError:
         return None
-    row = session.execute(select(AuthToken).where(AuthToken.token_hash == _token_hash(token))).scalar_one_or_none()
+    row = session.execute(
+        select(AuthToken).where(AuthToken.token_hash == _token_hash(token))
+    ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)

@@ -31,7 +31,9 @@ class DecryptionError(Exception):
 
 
 def _derive(secret: str, purpose: bytes, length: int = 16) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"xinfang-v1", info=purpose).derive(secret.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"xinfang-v1", info=purpose).derive(
+        secret.encode()
+    )
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,8 @@ def mask_phone(value: str | None) -> str | None:
         return digits[:3] + "****" + digits[-4:]
     if len(value) <= 4:
         return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * (len(value) - 2) + value[-2:]
+    return (
+        value[:3] + "*" * (len(value) - 7) + value[-4:]
+        if len(value) > 7
+        else "*" * (len(value) - 2) + value[-2:]
+    )

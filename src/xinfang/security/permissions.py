@@ -33,7 +33,9 @@ def can(actor: Actor, permission: str) -> bool:
 
 def require(actor: Actor, permission: str) -> None:
     if not can(actor, permission):
-        raise PermissionDenied(f"当前角色无权执行此操作({permission})", code="permission.denied", permission=permission)
+        raise PermissionDenied(
+            f"当前角色无权执行此操作({permission})", code="permission.denied", permission=permission
+        )
 
 
 def sees_everything(actor: Actor) -> bool:

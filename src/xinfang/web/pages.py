@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from xinfang.cases import service
-from xinfang.clock import CHINA_TZ
 from xinfang.cases.enums import CHANNEL_LABELS, ROLE_LABELS, STATUS_LABELS, Channel, Role, Status
+from xinfang.clock import CHINA_TZ
 from xinfang.errors import AuthenticationFailed
 from xinfang.org import service as org_service
 from xinfang.web.deps import SESSION_COOKIE, ActorDep, OptionalActorDep, RuntimeDep, SessionDep
@@ -34,9 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _render(request: Request, name: str, runtime: RuntimeDep, **context: object) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, name, {"demo": runtime.settings.demo_label, **context}
-    )
+    return templates.TemplateResponse(request, name, {"demo": runtime.settings.demo_label, **context})
 
 
 @router.get("/")
@@ -69,8 +67,12 @@ def login_submit(
     session.commit()
     response = RedirectResponse("/petitions", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict",
-        secure=runtime.settings.environment == "production", max_age=runtime.settings.token_ttl_minutes * 60,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.environment == "production",
+        max_age=runtime.settings.token_ttl_minutes * 60,
     )
     return response
 
@@ -100,8 +102,15 @@ def petition_list(
     filters = service.PetitionFilter(status=status or None, channel=channel or None, q=q or None)
     rows, total = service.list_petitions(session, actor=actor, filters=filters, page=page, page_size=30)
     return _render(
-        request, "petitions.html", runtime, actor=actor, rows=rows, total=total, page=page,
-        pages=max(1, -(-total // 30)), filters={"status": status or "", "channel": channel or "", "q": q or ""},
+        request,
+        "petitions.html",
+        runtime,
+        actor=actor,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // 30)),
+        filters={"status": status or "", "channel": channel or "", "q": q or ""},
     )
 
 

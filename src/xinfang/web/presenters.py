@@ -56,8 +56,12 @@ def petition_read(session: Session, petition: Petition, *, with_events: bool = T
         analysis=petition.analysis,
         events=[
             EventRead(
-                id=e.id, kind=e.kind, at=e.at, actor=e.actor.display_name if e.actor else None,
-                summary=e.summary, details=e.details or {},
+                id=e.id,
+                kind=e.kind,
+                at=e.at,
+                actor=e.actor.display_name if e.actor else None,
+                summary=e.summary,
+                details=e.details or {},
             )
             for e in petition.events
         ]
@@ -70,7 +74,11 @@ def _place_name(petition: Petition, names: dict[str, str]) -> str | None:
     parts = []
     if petition.township_code and petition.township_code in names:
         parts.append(names[petition.township_code])
-    if petition.division_code and petition.division_code != petition.township_code and petition.division_code in names:
+    if (
+        petition.division_code
+        and petition.division_code != petition.township_code
+        and petition.division_code in names
+    ):
         parts.append(names[petition.division_code])
     return "".join(parts) or None
 

@@ -52,7 +52,9 @@ def test_masking_keeps_only_what_a_list_needs() -> None:
 
 def test_password_hashing_and_policy() -> None:
     h = hash_password("abc-12345")
-    assert h.startswith("$argon2id$") and verify_password(h, "abc-12345") and not verify_password(h, "abc-12346")
+    assert (
+        h.startswith("$argon2id$") and verify_password(h, "abc-12345") and not verify_password(h, "abc-12346")
+    )
     with pytest.raises(InvalidInput):
         check_policy("short1")
     with pytest.raises(InvalidInput):

@@ -69,8 +69,12 @@ def list_petitions(
         received_from=ensure_aware(received_from) if received_from else None,
         received_to=ensure_aware(received_to) if received_to else None,
     )
-    rows, total = service.list_petitions(session, actor=actor, filters=filters, page=page, page_size=page_size)
-    return PetitionPage(items=[petition_summary(p) for p in rows], total=total, page=page, page_size=page_size)
+    rows, total = service.list_petitions(
+        session, actor=actor, filters=filters, page=page, page_size=page_size
+    )
+    return PetitionPage(
+        items=[petition_summary(p) for p in rows], total=total, page=page, page_size=page_size
+    )
 
 
 @router.get("/petitions/{petition_id}", response_model=PetitionRead)
@@ -92,7 +96,11 @@ def unmask(
 ) -> dict[str, str | None]:
     """Show one petitioner's full ID number and phone; the reason is written to the audit log."""
     result = service.unmask_petitioner(
-        session, actor=actor, keyring=runtime.keyring, petitioner_id=petitioner_id, reason=reason,
+        session,
+        actor=actor,
+        keyring=runtime.keyring,
+        petitioner_id=petitioner_id,
+        reason=reason,
         now=runtime.clock.now(),
     )
     session.commit()
@@ -112,25 +120,41 @@ async def upload_attachment(
     data = await file.read(limit + 1)
     petition = service.get_petition(session, actor=actor, petition_id=petition_id)
     att = attachments.add_attachment(
-        session, actor=actor, petition=petition, data=data, filename=file.filename or "附件",
-        root=runtime.settings.attachments_dir, max_bytes=limit, now=runtime.clock.now(),
+        session,
+        actor=actor,
+        petition=petition,
+        data=data,
+        filename=file.filename or "附件",
+        root=runtime.settings.attachments_dir,
+        max_bytes=limit,
+        now=runtime.clock.now(),
     )
     session.commit()
-    return {"id": att.id, "filename": att.filename, "content_type": att.content_type, "size": att.size,
-            "sha256": att.sha256}
+    return {
+        "id": att.id,
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "size": att.size,
+        "sha256": att.sha256,
+    }
 
 
 @router.get("/attachments/{attachment_id}")
-def download_attachment(attachment_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> Response:
+def download_attachment(
+    attachment_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep
+) -> Response:
     att, data = attachments.open_attachment(
         session, actor=actor, attachment_id=attachment_id, root=runtime.settings.attachments_dir
     )
     from urllib.parse import quote
 
     return Response(
-        data, media_type=att.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
-                 "X-Content-Type-Options": "nosniff"},
+        data,
+        media_type=att.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -144,7 +168,11 @@ def unmask_text(
 ) -> dict[str, str]:
     """The petition's title and body with the ID and phone numbers it contains; the reason is audited."""
     result = service.unmask_petition_text(
-        session, actor=actor, keyring=runtime.keyring, petition_id=petition_id, reason=reason,
+        session,
+        actor=actor,
+        keyring=runtime.keyring,
+        petition_id=petition_id,
+        reason=reason,
         now=runtime.clock.now(),
     )
     session.commit()

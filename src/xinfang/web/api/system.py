@@ -56,4 +56,3 @@ def me(actor: ActorDep) -> dict[str, object]:
         "unit": actor.org_code,
         "unit_kind": actor.org_kind.value if actor.org_kind else None,
     }
-

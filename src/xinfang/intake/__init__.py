@@ -1,0 +1,1 @@
+"""Reading import files (CSV, XLSX) and mapping their columns onto PetitionIn, without the database."""
