@@ -180,3 +180,29 @@ def test_numbers_typed_into_the_text_are_masked_and_can_be_unmasked(
     assert idn not in stored and "13700001111" not in stored
     r = client.post(f"/api/petitions/{created['id']}/unmask", json={"reason": "核实"}, headers=auth("clerk"))
     assert r.status_code == 200 and idn in r.json()["body"] and r.json()["title"] == "退款 13700001111"
+
+
+def test_a_new_petition_is_analysed_and_routed_on_arrival(seeded: Runtime) -> None:
+    """With the real dispatch pipeline: a wage-arrears visit in a named village is dispatched to 人社局."""
+    from xinfang.web.app import create_app
+
+    seeded.settings.dispatch_enabled = True
+    client = TestClient(create_app(seeded.settings, runtime=seeded))
+    token = client.post("/api/auth/token", data={"username": "clerk", "password": "test-clerk-1"}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    body = (
+        "我们是在万安镇某建筑工地务工的农民工,共30多人,老板拖欠我们去年的工资共计20多万元,至今未付。"
+        "多次找劳动监察反映无果,请求政府帮助追讨拖欠的工资。"
+    )
+    r = client.post("/api/petitions", json=petition_payload(title="农民工工资被拖欠", body=body), headers=headers)
+    assert r.status_code == 201, r.text
+    p = r.json()
+    analysis = p["analysis"]
+    assert analysis["departments"][0]["code"] == "rsj" and analysis["departments"][0]["reasons"]
+    assert analysis["category"]["label"] == "劳动和社会保障"
+    assert p["division_code"] == "350428101"  # 万安镇, found in the text
+    if analysis["auto_dispatch"]:
+        assert p["status"] == "forwarded" and p["department"] == "rsj"
+        assert "dispatched" in [e["kind"] for e in p["events"]]
+    else:
+        assert p["status"] == "pending_review" and p["department"] is None

@@ -200,13 +200,9 @@ def _apply_analysis(
 
 
 def _most_specific_division(analysis: dict[str, Any]) -> str | None:
-    codes = [
-        str(e.get("division_code") or (e.get("value") or {}).get("division_code") or "")
-        for e in analysis.get("entities") or []
-        if isinstance(e, dict) and e.get("type") in ("address", "location", "place")
-    ]
-    codes = [c for c in codes if c.isdigit()]
-    return max(codes, key=len) if codes else None
+    """The village if the text names one in the county, else the township (属地: where the matter is)."""
+    location = analysis.get("location") or {}
+    return location.get("village_code") or location.get("township_code")
 
 
 def get_petition(session: Session, *, actor: Actor, petition_id: int) -> Petition:
