@@ -1,13 +1,23 @@
 """Rebuild the default category model in src/xinfang/data/models/category from ../shared/data.
 
-Usage (from the repository root):
-    .venv/bin/python scripts/train_default_model.py [--shared ../shared/data] [--out
-    src/xinfang/data/models/category]
+Exact command (from the repository root; ≈80 s on one core, deterministic):
+    .venv/bin/python scripts/train_default_model.py
+Options: [--shared ../shared/data] [--out src/xinfang/data/models/category] [--params '{"C": 1.0}']
+[--skip-holdout].
 
-What it does: (1) trains on the held-out protocol's training part and measures macro-F1 on the tokenised
-and raw
-test parts (see xinfang.routing.training.holdout_split); (2) retrains on all labelled data (deduplicated) and
-saves the model with those held-out figures in model.json. Prints figures only, never message text.
+What it does:
+(1) Held-out figures (xinfang.routing.training.holdout_split, seed 20200101, test_size 0.2):
+    messages_tokenized_train.csv (8,128 rows) is deduplicated by token string (7,975 rows) and split 80/20
+    stratified by label: 6,380 train / 1,595 "test_tokenised". Each of the 442 distinct raw rows of
+    messages_raw_labeled.csv is matched to its tokenised twin by token-set Jaccard; rows whose best match lies
+    in the training part (Jaccard > 0.3) join training (351), the others form "test_raw" (91). So no message
+    is on both sides. The model is trained on the 6,731 training rows and evaluated on both test sets;
+    "test_raw" goes through exactly the run-time path (normalise, first 1,000 characters, rjieba, the
+    model's stop words). Stop words are derived from the training part only.
+(2) Retrains on all labelled data (both files, deduplicated) and saves the model with those held-out figures
+    in model.json.
+Hyperparameters (NB-weighted LinearSVC, C=1.0; word 1-2-grams + char 1-3-grams, min_df 2, 300 tokens) were
+chosen by 3-fold cross-validation on the training part only. Prints figures only, never message text.
 """
 
 from __future__ import annotations
@@ -45,7 +55,12 @@ def main() -> None:
             print(f"{name}: n={m['n']} accuracy={m['accuracy']} macro_f1={m['macro_f1']}")
         metrics["protocol"] = (
             "holdout_split(seed=20200101, test_size=0.2): tokenised file deduplicated and split stratified; raw rows "
-            "matched to their tokenised twin (token Jaccard) stay on the same side"
+            "matched to their tokenised twin (token Jaccard) stay on the same side; test_raw goes through the "
+            "run-time path (normalise, first 1,000 characters, rjieba, stop words)"
+        )
+        metrics["selection"] = (
+            "C=1.0 with NB weighting chosen by 3-fold CV on the training part (macro-F1 0.926 vs 0.923 for a "
+            "plain LinearSVC C=1.0 and 0.919 for C=2.0)"
         )
         metrics["n_train"] = len(split["train"])
         print(f"held-out fit took {time.perf_counter() - started:.1f}s")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from xinfang.routing.model import WORD_PREFIX, CategoryModel
+from xinfang.routing.model import CategoryModel
 from xinfang.routing.rules import ResponsibilityRules
 from xinfang.text.normalize import normalise
 from xinfang.text.segment import BASE_STOPWORDS, cut, filter_tokens
@@ -95,7 +95,6 @@ def background_from_model(model: CategoryModel) -> dict[str, float]:
     Why: the training corpus itself is not shipped, but its idf is, and that is all lift needs.
     """
     out: dict[str, float] = {}
-    for feature, j in model.vocabulary_.items():
-        if feature.startswith(WORD_PREFIX):
-            out[feature[len(WORD_PREFIX) :].replace(" ", "")] = min(1.0, math.exp(1.0 - float(model.idf_[j])))
+    for words, j in model.word_features():
+        out["".join(words)] = min(1.0, math.exp(1.0 - float(model.idf_[j])))
     return out

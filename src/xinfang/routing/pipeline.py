@@ -20,14 +20,14 @@ from xinfang.routing.departments import Department, load_departments, with_towns
 from xinfang.routing.model import CategoryModel
 from xinfang.routing.router import Router
 from xinfang.routing.rules import ResponsibilityRules, load_rules
-from xinfang.text.analysis import analyse_text, source_text
+from xinfang.text.analysis import TextAnalysis, analyse_text, source_text
 from xinfang.text.gazetteer import Gazetteer, data_path
-from xinfang.text.normalize import normalise
-from xinfang.text.segment import BASE_STOPWORDS, cut, filter_tokens
+from xinfang.text.normalize import normalise_text
+from xinfang.text.segment import BASE_STOPWORDS, CLASSIFY_MAX_CHARS, model_tokens
+
+__all__ = ["CLASSIFY_MAX_CHARS", "DispatchPipeline", "default_paths"]
 
 RESULT_SCHEMA_VERSION = 1
-# The classifier reads the first 1,500 characters: the category is stated early, and the cap bounds latency.
-CLASSIFY_MAX_CHARS = 1500
 # Signals after which a person, not the machine, must decide where the matter goes.
 _BLOCKING_RISKS = {"self_harm", "violence", "group", "escalation"}
 
@@ -91,16 +91,21 @@ class DispatchPipeline:
     def departments(self) -> dict[str, Department]:
         return self.router.departments
 
-    def classify(self, text: str) -> dict[str, Any]:
-        """Category label and calibrated probabilities of raw text."""
-        tokens = filter_tokens(cut(text[:CLASSIFY_MAX_CHARS]), self.model.stopwords_ or BASE_STOPWORDS)
-        probabilities = self.model.predict_proba_one(tokens)
+    def _tokens(self, text: str) -> list[str]:
+        return model_tokens(text, self.model.stopwords_ or BASE_STOPWORDS)
+
+    @staticmethod
+    def _category(probabilities: dict[str, float]) -> dict[str, Any]:
         label = max(probabilities, key=lambda k: probabilities[k])
         return {"label": label, "probabilities": {k: round(v, 4) for k, v in probabilities.items()}}
 
+    def classify(self, text: str) -> dict[str, Any]:
+        """Category label and calibrated probabilities of raw text."""
+        return self._category(self.model.predict_proba_one(self._tokens(text)))
+
     def route(self, title: str, body: str) -> dict[str, Any]:
         """The fast path: category + departments + auto_dispatch, without the other extractors."""
-        text = normalise(source_text(title, body)).text
+        text = normalise_text(source_text(title, body))
         category = self.classify(text)
         location = self.gazetteer.resolve(self.gazetteer.find(text))
         departments = self.router.route(text, probabilities=category["probabilities"], location=location)
@@ -114,10 +119,32 @@ class DispatchPipeline:
     def analyse(self, title: str, body: str, *, reference_date: date | None = None) -> dict[str, Any]:
         """Everything the dispatch screen needs, as a JSON-serialisable dict (see module docstring)."""
         analysis = analyse_text(title, body, gazetteer=self.gazetteer, reference_date=reference_date)
-        text = analysis.normalised.text
-        category = self.classify(text)
+        return self._result(title, body, analysis, self.classify(analysis.normalised.text), reference_date)
+
+    def analyse_many(
+        self, items: Iterable[tuple[str, str]], *, reference_date: date | None = None
+    ) -> list[dict[str, Any]]:
+        """`analyse` for many petitions; the classifier scores the whole batch in one matrix product."""
+        pairs = list(items)
+        analyses = [
+            analyse_text(t, b, gazetteer=self.gazetteer, reference_date=reference_date) for t, b in pairs
+        ]
+        probabilities = self.model.predict_proba_many([self._tokens(a.normalised.text) for a in analyses])
+        return [
+            self._result(t, b, a, self._category(p), reference_date)
+            for (t, b), a, p in zip(pairs, analyses, probabilities, strict=True)
+        ]
+
+    def _result(
+        self,
+        title: str,
+        body: str,
+        analysis: TextAnalysis,
+        category: dict[str, Any],
+        reference_date: date | None,
+    ) -> dict[str, Any]:
         departments = self.router.route(
-            text, probabilities=category["probabilities"], location=analysis.location
+            analysis.normalised.text, probabilities=category["probabilities"], location=analysis.location
         )
         auto, auto_reason = self._auto_dispatch(departments, analysis.risks, analysis.legal_channel)
         return {
@@ -131,11 +158,6 @@ class DispatchPipeline:
             "text_layout": _layout(title, body),
             "reference_date": reference_date.isoformat() if reference_date else None,
         }
-
-    def analyse_many(
-        self, items: Iterable[tuple[str, str]], *, reference_date: date | None = None
-    ) -> list[dict[str, Any]]:
-        return [self.analyse(t, b, reference_date=reference_date) for t, b in items]
 
     def _auto_dispatch(
         self, departments: list[dict[str, Any]], risks: list[dict[str, Any]], legal: dict[str, Any] | None

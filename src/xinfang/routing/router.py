@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from xinfang.routing.departments import Department
 from xinfang.routing.rules import ResponsibilityRules
 from xinfang.text.gazetteer import Location
+from xinfang.text.scan import candidate_starts, prefix_keys
 
 TOP_N = 3
 
@@ -34,21 +37,42 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class KeywordMatcher:
-    """All library terms with their owners; `match` returns (term, first position, count) for present terms."""
+    """All library terms with their owners; `match` returns (term, first position, count) for present terms.
+
+    Terms of two or more characters are indexed by their first two characters; numpy finds the positions
+    where such a pair occurs (text/scan.py) and only the terms starting there are checked. Results keep the
+    library's term order.
+    """
 
     owners: dict[str, list[tuple[str, float, int]]]
+    _by_prefix: dict[str, list[str]] = field(default_factory=dict)
+    _short: tuple[str, ...] = ()
+    _order: dict[str, int] = field(default_factory=dict)
+    _keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def from_rules(cls, rules: ResponsibilityRules) -> KeywordMatcher:
-        return cls(rules.keyword_owners())
+        owners = rules.keyword_owners()
+        by_prefix: dict[str, list[str]] = {}
+        for term in owners:
+            if len(term) >= 2:
+                by_prefix.setdefault(term[:2], []).append(term)
+        return cls(
+            owners,
+            by_prefix,
+            tuple(t for t in owners if 0 < len(t) < 2),
+            {t: i for i, t in enumerate(owners)},
+            prefix_keys(by_prefix),
+        )
 
     def match(self, text: str) -> list[tuple[str, int, int]]:
-        found = []
-        for term in self.owners:
-            pos = text.find(term)
-            if pos >= 0:
-                found.append((term, pos, text.count(term)))
-        return found
+        present: set[str] = {t for t in self._short if t in text}
+        by_prefix = self._by_prefix
+        for i in candidate_starts(text, self._keys):
+            for term in by_prefix[text[i : i + 2]]:
+                if term not in present and text.startswith(term, i):
+                    present.add(term)
+        return [(t, text.find(t), text.count(t)) for t in sorted(present, key=self._order.__getitem__)]
 
 
 class Router:

@@ -71,10 +71,6 @@ def _address_entities(text: str, gazetteer: Gazetteer) -> tuple[list[Entity], Lo
     return entities, location
 
 
-def _region_names(gazetteer: Gazetteer) -> dict[str, str]:
-    return {p.code: p.name for p in gazetteer.places if p.level == "county"}
-
-
 def _to_original(entity: Entity, norm: Normalised) -> Entity:
     start, end = norm.span(entity.start, entity.end)
     if entity.raw is None:
@@ -93,12 +89,19 @@ def _span_dicts_to_original(items: list[dict[str, Any]], norm: Normalised) -> No
 
 def extract_entities(norm: Normalised, *, gazetteer: Gazetteer, reference_date: date) -> list[Entity]:
     """All entities on normalised text, sorted by position; spans are still in normalised coordinates."""
+    return _entities_and_location(norm, gazetteer=gazetteer, reference_date=reference_date)[0]
+
+
+def _entities_and_location(
+    norm: Normalised, *, gazetteer: Gazetteer, reference_date: date
+) -> tuple[list[Entity], Location]:
+    """Entities (as `extract_entities`) and the resolved location, scanning the gazetteer once."""
     text = norm.text
-    ids = find_id_numbers(text, region_names=_region_names(gazetteer))
+    ids = find_id_numbers(text, region_names=gazetteer.county_names())
     phones = [p for p in find_phones(text) if not any(i.start <= p.start < i.end for i in ids)]
     dates = find_dates(text, reference_date=reference_date)
     periods = find_periods(text, taken=[(d.start, d.end) for d in dates])
-    addresses, _ = _address_entities(text, gazetteer)
+    addresses, location = _address_entities(text, gazetteer)
     found = [
         *ids,
         *phones,
@@ -110,7 +113,7 @@ def extract_entities(norm: Normalised, *, gazetteer: Gazetteer, reference_date: 
         *find_persons(text),
         *addresses,
     ]
-    return sorted(found, key=lambda e: (e.start, -e.end))
+    return sorted(found, key=lambda e: (e.start, -e.end)), location
 
 
 def analyse_text(
@@ -120,8 +123,7 @@ def analyse_text(
     ref = reference_date or date(2000, 1, 1)
     norm = normalise(source_text(title, body))
     text = norm.text
-    entities = extract_entities(norm, gazetteer=gazetteer, reference_date=ref)
-    location = gazetteer.resolve(gazetteer.find(text))
+    entities, location = _entities_and_location(norm, gazetteer=gazetteer, reference_date=ref)
     headcounts = [(e.start, e.end, int(e.value["count"])) for e in entities if e.type == "headcount"]
     demand = extract_demand(text)
     matter_kind = classify_matter_kind(text)

@@ -297,6 +297,10 @@ _SURNAMES = (
     "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤兰温官练饶卓"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒")
+# Zero-width: finds every position where a surname starts, so the scan skips the other characters in C.
+_SURNAME_START = re.compile(
+    "(?=" + "|".join([*map(re.escape, _COMPOUND_SURNAMES), "[" + re.escape("".join(_SURNAMES)) + "]"]) + ")"
+)
 _NAME_STOP = set("是在的了和与向到对从于因为被把给今现年男女系住家村镇乡县市省说称等某先生女士同志反映")
 _PETITIONER_CUE = re.compile(r"(我叫|本人|我是|姓名[:：]?|名叫|署名[:：]?|信访人[:：]?|反映人[:：]?)\s?$")
 _OTHER_CUE = re.compile(
@@ -350,13 +354,13 @@ def _person_at(text: str, i: int) -> Entity | None:
 def find_persons(text: str) -> list[Entity]:
     """Names after a cue (我叫/本人 → petitioner; 村民/老板/... → other) and surname + title ("张书记")."""
     found: list[Entity] = []
-    i = 0
-    while i < len(text):
-        if text[i] in _SURNAMES or text.startswith(_COMPOUND_SURNAMES, i):
-            entity = _person_at(text, i)
-            if entity is not None:
-                found.append(entity)
-                i = entity.end
-                continue
-        i += 1
+    end = 0
+    for match in _SURNAME_START.finditer(text):  # the positions where a surname starts, left to right
+        i = match.start()
+        if i < end:
+            continue
+        entity = _person_at(text, i)
+        if entity is not None:
+            found.append(entity)
+            end = entity.end
     return found

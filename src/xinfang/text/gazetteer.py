@@ -1,7 +1,8 @@
 """Place names → division codes: the demo county's townships and villages plus national provinces/cities/counties.
 
 Why a hand-rolled scanner: the vocabulary is small (≈3,500 names), so a dictionary keyed by the first two
-characters finds every name in one pass (≈50 µs for 500 characters) without a native dependency. Village names
+characters finds every name in one pass without a native dependency; numpy picks the positions whose first two
+characters start some name (text/scan.py), so Python only looks at those. Village names
 repeat across the country, so villages are only known inside the configured county; resolution prefers places
 whose parent is also mentioned (属地管理 needs the township, not just any match).
 """
@@ -15,6 +16,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from xinfang.text.scan import candidate_starts, prefix_keys
 
 LEVELS = ("province", "city", "county", "township", "village")
 # Two-character county names that are also ordinary words ("和县" in "我和县长"): never matched nationally.
@@ -74,6 +79,8 @@ class Gazetteer:
     places: list[Place]
     _index: dict[str, list[tuple[str, tuple[Place, ...]]]] = field(default_factory=dict, repr=False)
     _by_code: dict[str, Place] = field(default_factory=dict, repr=False)
+    _county_names: dict[str, str] = field(default_factory=dict, repr=False)
+    _prefix_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def __post_init__(self) -> None:
         names: dict[str, list[Place]] = defaultdict(list)
@@ -86,7 +93,13 @@ class Gazetteer:
         for entries in index.values():
             entries.sort(key=lambda item: -len(item[0]))
         self._index = dict(index)
+        self._prefix_keys = prefix_keys(self._index)
         self._by_code = {p.code: p for p in self.places}
+        self._county_names = {p.code: p.name for p in self.places if p.level == "county"}
+
+    def county_names(self) -> dict[str, str]:
+        """{county code: name} of every county (built once; ID-number region lookup uses it per petition)."""
+        return self._county_names
 
     @classmethod
     def from_file(cls, county_path: Path | str, national_path: Path | str | None = None) -> Gazetteer:
@@ -125,21 +138,16 @@ class Gazetteer:
     def find(self, text: str) -> list[PlaceMatch]:
         """Longest non-overlapping place names, left to right."""
         matches: list[PlaceMatch] = []
-        i, n = 0, len(text)
         index = self._index
-        while i < n - 1:
-            entries = index.get(text[i : i + 2])
-            hit = None
-            if entries:
-                for name, cands in entries:
-                    if text.startswith(name, i):
-                        hit = PlaceMatch(i, i + len(name), name, cands)
-                        break
-            if hit is None:
-                i += 1
+        end = 0
+        for i in candidate_starts(text, self._prefix_keys):
+            if i < end:
                 continue
-            matches.append(hit)
-            i = hit.end
+            for name, cands in index[text[i : i + 2]]:
+                if text.startswith(name, i):
+                    matches.append(PlaceMatch(i, i + len(name), name, cands))
+                    end = i + len(name)
+                    break
         return matches
 
     def resolve(self, matches: list[PlaceMatch]) -> Location:

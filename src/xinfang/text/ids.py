@@ -58,5 +58,5 @@ def normalise_phone(raw: str) -> str:
     if MOBILE_RE.match(value):
         return value
     if LANDLINE_RE.match(value):
-        return value if "-" in value else value
+        return value
     raise ValueError("电话号码无效")

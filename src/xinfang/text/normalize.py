@@ -69,3 +69,15 @@ def normalise(text: str) -> Normalised:
     pieces.append(mapped[pos:])
     offsets.extend(range(pos, len(mapped)))
     return Normalised(text="".join(pieces), offsets=tuple(offsets), original=text)
+
+
+def _replace_run(match: re.Match[str]) -> str:
+    run = match.group()
+    if match.start() == 0 or match.end() == len(match.string) or all(ch in _ZERO_WIDTH for ch in run):
+        return ""
+    return "\n" if "\n" in run or "\r" in run else " "
+
+
+def normalise_text(text: str) -> str:
+    """`normalise(text).text` without building the offset map (the route path needs no spans)."""
+    return _WS_RUN.sub(_replace_run, to_half_width_simplified(text))

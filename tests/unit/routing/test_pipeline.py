@@ -51,4 +51,4 @@ def test_the_default_pipeline_loads_the_shipped_model():
     result = pipeline.route("噪音扰民", "工厂夜间机器噪音很大,附近居民无法入睡,希望环保部门处理")
     assert result["category"]["label"] == "环境保护"
     assert result["departments"][0]["code"] == "sthjj"
-    assert result["model_version"].startswith("cat2-")
+    assert result["model_version"].startswith("cat3-")

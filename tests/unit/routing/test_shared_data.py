@@ -33,7 +33,7 @@ def test_the_shipped_model_classifies_raw_messages():
     result = evaluate(model, RAW)  # seen in training: a check of the raw-text path, not a held-out figure
     assert result["n"] > 400 and result["macro_f1"] >= 0.9
     held_out = model.metadata_["metrics"]["test_tokenised"]["macro_f1"]
-    assert held_out >= 0.92
+    assert held_out >= 0.93  # the target; the figure is measured by scripts/train_default_model.py
 
 
 def test_ids_and_phones_on_real_messages_have_valid_shapes():

@@ -27,3 +27,18 @@ def test_it_parses_mixed_numerals():
     assert parse_number("百余") == 100
     assert parse_number("一亿两千万") == 120_000_000
     assert parse_number("abc") is None
+
+
+def test_normalise_text_equals_the_text_of_normalise():
+    from xinfang.text.normalize import normalise, normalise_text
+
+    cases = [
+        "",
+        "   ",
+        "\n\t\n\t标题\n\t\n正文 第一段\u200b。\r\n第二段\u3000全角ＡＢＣ  结尾  ",
+        "\u200b开头零宽\u200b\u200c中间零宽\u200d结尾\ufeff",
+        "a \u200b b\n \u200b c",
+        "開發區的學校 收費",
+    ]
+    for text in cases:
+        assert normalise_text(text) == normalise(text).text
