@@ -40,6 +40,7 @@ USERS = (
     ("handler_rsj", "test-handler-1", Role.HANDLER, "rsj"),
     ("handler_zjj", "test-handler-2", Role.HANDLER, "zjj"),
     ("township_wa", "test-township-1", Role.HANDLER, "350428101"),
+    ("reviewer", "test-reviewer-1", Role.HANDLER, "xfj"),  # handles 复查/复核 at the bureau
     ("supervisor", "test-super-1", Role.SUPERVISOR, "xfj"),
     ("leader", "test-leader-1", Role.LEADER, "xfj"),
 )
@@ -134,6 +135,9 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
         "data_key": TEST_KEY,
         "attachments_dir": tmp_path / "attachments",
         "dispatch_enabled": False,
+        "token_ttl_minutes": 60
+        * 24
+        * 400,  # tests move the clock by months; sessions expiry is tested separately
     }
     return Settings(**(base | overrides))  # type: ignore[arg-type]
 

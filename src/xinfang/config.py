@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     max_import_rows: int = 200_000
     log_level: str = "INFO"
     demo_label: bool = Field(False, description="label the UI and API as synthetic demo data (演示数据)")
+    calendar_overrides: Path | None = Field(
+        None, description="YAML of local holiday/调休 entries that win over the shipped calendar"
+    )
+    local_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description='stricter local time limits by rule (e.g. {"handle": 30}); statutory limits stay the cap',
+    )
+    backlog_days: int = Field(
+        90, description="an unresolved petition older than this joins the backlog (积案)"
+    )
+    buck_passing_transfers: int = Field(
+        2, description="more transfers/objections than this flags buck-passing"
+    )
     dispatch_enabled: bool = Field(True, description="analyse and route every new petition on arrival")
     auto_dispatch: bool = Field(
         True, description="dispatch automatically when the router is confident enough"
@@ -47,6 +60,14 @@ class Settings(BaseSettings):
             v = "postgresql://" + v[len("postgres://") :]
         if v.startswith("postgresql://"):
             v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        return v
+
+    @field_validator("local_limits")
+    @classmethod
+    def _limits_within_statute(cls, v: dict[str, int]) -> dict[str, int]:
+        from xinfang.cases.deadlines import Rule, validate_local_limits
+
+        validate_local_limits({Rule(k): days for k, days in v.items()})
         return v
 
     @model_validator(mode="after")

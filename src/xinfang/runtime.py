@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from xinfang.cases.calendar import load_calendar
+from xinfang.cases.deadlines import Rule, validate_local_limits
+from xinfang.cases.procedure import ProcedureContext
 from xinfang.cases.service import Analyser, IntakeContext
 from xinfang.clock import Clock, SystemClock
 from xinfang.config import Settings
@@ -54,10 +57,39 @@ class Runtime:
     def token_ttl(self) -> timedelta:
         return timedelta(minutes=self.settings.token_ttl_minutes)
 
-    def intake_context(self) -> IntakeContext:
-        return IntakeContext(
-            keyring=self.keyring, analyser=self.analyser, auto_dispatch=self.settings.auto_dispatch
+    @cached_property
+    def procedure(self) -> ProcedureContext:
+        s = self.settings
+        return ProcedureContext(
+            calendar=load_calendar(overrides=s.calendar_overrides),
+            documents_dir=s.attachments_dir,
+            local_limits=validate_local_limits({Rule(k): v for k, v in s.local_limits.items()}),
+            after_step=dispatch_after_step,
         )
+
+    def intake_context(self, session: Session | None = None) -> IntakeContext:
+        """Pass the session petitions are registered in: routing reads the active rules version through it."""
+        from xinfang.dispatch.repeats import on_registered
+
+        return IntakeContext(
+            keyring=self.keyring,
+            analyser=self.intake_analyser(session),
+            auto_dispatch=self.settings.auto_dispatch,
+            procedure=self.procedure,
+            on_registered=on_registered,
+        )
+
+    def intake_analyser(self, session: Session | None = None) -> Analyser | None:
+        """The analyser routing with the active database rules, looked up on every call so that a rules edit
+        applies to the next petition on every instance. Without a session only the shipped rules are known:
+        a second session cannot read them meanwhile, as SQLite transactions here begin IMMEDIATE (write lock)."""
+        if self.analyser_override is not None:
+            return self.analyser_override
+        if session is None or not self.settings.dispatch_enabled:
+            return self.analyser
+        from xinfang.dispatch.service import analyser_for
+
+        return analyser_for(session)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -69,10 +101,15 @@ class Runtime:
             self.engine.dispose()
 
 
+def dispatch_after_step(*args: Any) -> None:
+    from xinfang.dispatch.service import after_step
+
+    after_step(*args)
+
+
 @lru_cache(maxsize=1)
 def load_default_analyser() -> Analyser:
     """Loaded once per process: the pipeline is read-only after loading, so every Runtime can share it."""
-    from xinfang.routing.pipeline import DispatchPipeline
+    from xinfang.dispatch.service import default_pipeline
 
-    pipeline: Any = DispatchPipeline.load_default()
-    return pipeline.analyse  # type: ignore[no-any-return]
+    return default_pipeline().analyse  # the same pipeline the database-rules analysers derive from

@@ -90,4 +90,18 @@ def test_demo_load_is_idempotent(fresh_db: str) -> None:
         again = s.execute(select(func.count()).select_from(Petition)).scalar_one()
         demo_users = s.execute(select(func.count()).select_from(User)).scalar_one()
     rt.dispose()
-    assert first > 20 and again == first and demo_users == 7
+    assert first > 20 and again == first and demo_users == 8
+
+
+def test_calendar_due_follows_the_regulations_examples() -> None:
+    assert (
+        _invoke("calendar", "due", "--from", "2025-09-30", "--days", "5", "--working")[1].strip()
+        == "2025-10-14"
+    )
+    assert _invoke("calendar", "due", "--from", "2025-09-16", "--days", "15")[1].strip() == "2025-10-09"
+    # Spring Festival 2026: 15 days from 2026-02-01 end on 02-16, a holiday; the next working day is 02-24.
+    assert (
+        _invoke("calendar", "due", "--from", "2026-02-01", "--days", "15")[1].splitlines()[0] == "2026-02-24"
+    )
+    code, out = _invoke("calendar", "due", "--from", "2026-13-01", "--days", "5")
+    assert code == 2 and "YYYY-MM-DD" in out

@@ -117,6 +117,10 @@ def add_attachment(
     return att
 
 
+def read_stored(root: Path, digest: str) -> bytes:
+    return (root / digest[:2] / digest).read_bytes()
+
+
 def open_attachment(
     session: Session, *, actor: Actor, attachment_id: int, root: Path
 ) -> tuple[Attachment, bytes]:
@@ -125,4 +129,4 @@ def open_attachment(
         raise NotFound("附件不存在", code="attachment.not_found")
     require(actor, "petition.read")
     require_petition_visible(actor, att.petition)
-    return att, (root / att.sha256[:2] / att.sha256).read_bytes()
+    return att, read_stored(root, att.sha256)

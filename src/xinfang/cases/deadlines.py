@@ -79,6 +79,16 @@ STATUTORY: Mapping[Rule, Period] = {
     Rule.RECHECK: Period(30, False, "提出复核意见", "收到复核请求之日"),
 }
 
+# Periods that are a body's right rather than its duty: once past, the right is lost, but nothing is "overdue".
+RIGHTS = frozenset({Rule.OBJECT})
+
+
+def is_duty(rule: Rule | str) -> bool:
+    """Does missing this period count as overdue work (for reminders, the overdue list and accountability)?"""
+    rule = Rule(rule)
+    return rule not in RIGHTS and not STATUTORY[rule].binds_petitioner
+
+
 # Only these periods can be lengthened, and only by these means (the regulation allows nothing else).
 EXTENDABLE = frozenset({Rule.HANDLE})
 HEARING_EXCLUDABLE = frozenset({Rule.RECHECK})

@@ -57,17 +57,37 @@ class Petition(Base):
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    # 检举控告: the accused unit never sees the informant (see security.permissions).
+    matter_kind: Mapped[str | None] = mapped_column(String(10))
+    accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    # The petition repeats, with the same facts and reasons, a matter final after 复核 (三级终结).
+    repeats_final_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"))
+    reviewing_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 领导包案
+    evaluation: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # of the latest written decision
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    query_code_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
 
     department: Mapped[OrgUnit | None] = relationship(foreign_keys=[department_id])
+    accused_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[accused_unit_id])
+    reviewing_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[reviewing_unit_id])
+    leader: Mapped[User | None] = relationship(foreign_keys=[leader_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     petitioners: Mapped[list[Petitioner]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", order_by="Petitioner.id"
     )
     events: Mapped[list[Event]] = relationship(back_populates="petition", order_by="Event.id")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="petition", order_by="Attachment.id")
+    clocks: Mapped[list[Clock]] = relationship(back_populates="petition", order_by="Clock.id")
+    documents: Mapped[list[Document]] = relationship(back_populates="petition", order_by="Document.id")
+    supervisions: Mapped[list[Supervision]] = relationship(
+        back_populates="petition", order_by="Supervision.id"
+    )
 
 
 class Petitioner(Base):
@@ -137,3 +157,84 @@ class ImportBatch(Base):
     rows_added: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Clock(Base):
+    """One statutory period of one step. Open while `closed_on` is null; the overdue scan is one indexed query."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (Index("ix_clocks_open_due", "closed_on", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)  # who the clock binds
+    start_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    statutory_due_on: Mapped[date] = mapped_column(Date)
+    is_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    binds_petitioner: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    excluded_days: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_by_action: Mapped[str | None] = mapped_column(String(30))
+
+    petition: Mapped[Petition] = relationship(back_populates="clocks")
+    unit: Mapped[OrgUnit | None] = relationship()
+
+
+class Document(Base):
+    """A written notice issued on a case (受理告知书, 处理意见书 ...), the .docx kept in the attachment store."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+
+    petition: Mapped[Petition] = relationship(back_populates="documents")
+
+
+class Supervision(Base):
+    """A 督办: graded instruction to the handling unit with its own response deadline."""
+
+    __tablename__ = "supervisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(10))  # normal / yellow / red
+    instruction: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response: Mapped[str | None] = mapped_column(Text)
+
+    petition: Mapped[Petition] = relationship(back_populates="supervisions")
+    unit: Mapped[OrgUnit | None] = relationship()
+
+
+class Notification(Base):
+    """An in-app message to a unit (or one user): reminders of due-soon and overdue clocks, 督办, alerts."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("dedup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(String(500))
+    dedup_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -76,6 +76,11 @@ class PetitionIn(BaseModel):
     external_id: str | None = Field(None, max_length=100, description="its number in that system")
     upper_due_on: date | None = Field(None, description="deadline set by the higher-level bureau (上级交办)")
     category: str | None = Field(None, max_length=50)
+    accused_unit: str | None = Field(
+        None,
+        max_length=32,
+        description="检举控告: code of the accused unit, which will never see the informant",
+    )
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -135,6 +140,42 @@ class PetitionRead(BaseModel):
     petitioners: list[PetitionerRead] = Field(default_factory=list)
     analysis: dict[str, Any] | None = None
     events: list[EventRead] | None = None
+    deadlines: list[ClockRead] = Field(default_factory=list, description="the open statutory clocks")
+    documents: list[DocumentRead] = Field(default_factory=list)
+    matter_kind: str | None = None
+    evaluation: str | None = None
+    outcome: str | None = None
+    leader: str | None = None
+    version: int = 1
+    actions: list[dict[str, Any]] = Field(
+        default_factory=list, description="steps the current user may take now"
+    )
+
+
+class ClockRead(BaseModel):
+    rule: str
+    name: str
+    unit: str | None
+    start_on: date
+    due_on: date
+    state: str
+    state_label: str
+    closed_on: date | None = None
+    is_provisional: bool = False
+
+
+class DocumentRead(BaseModel):
+    id: int
+    kind: str
+    title: str
+    created_at: datetime
+    url: str
+
+
+class PetitionCreated(PetitionRead):
+    query_code: str | None = Field(
+        None, description="shown once: the petitioner's code for the public query page"
+    )
 
 
 class PetitionSummary(BaseModel):

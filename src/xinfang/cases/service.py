@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +16,13 @@ from typing import Any, Protocol
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from xinfang.cases.enums import Status
+from xinfang.cases.deadlines import Rule  # noqa: F401  (re-exported for callers building contexts)
+from xinfang.cases.enums import Role, Status
 from xinfang.cases.events import add_event
 from xinfang.cases.models import Event, Petition, Petitioner
+from xinfang.cases.procedure import ProcedureContext, open_clock, take_action
 from xinfang.cases.schemas import PetitionerIn, PetitionIn
+from xinfang.cases.workflow import REGISTRATION_OPENS
 from xinfang.clock import ensure_aware, local_date
 from xinfang.errors import InvalidInput, NotFound
 from xinfang.org.models import OrgUnit
@@ -26,7 +30,7 @@ from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
 from xinfang.security.masking import mask_id_number, mask_phone
-from xinfang.security.permissions import require, require_petition_visible, scope_petitions
+from xinfang.security.permissions import require, require_petition_visible, scope_petitions, sees_everything
 from xinfang.security.redaction import redact
 
 
@@ -38,17 +42,38 @@ class Analyser(Protocol):
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """What registration needs besides the petition: keys, the analyser (optional) and the dispatch policy."""
+    """What registration needs besides the petition: keys, the analyser (optional), the dispatch policy and the
+    procedure context (calendar, documents) that opens the first statutory clock; without it no clock is kept."""
 
     keyring: KeyRing
     analyser: Analyser | None = None
     auto_dispatch: bool = True
+    procedure: ProcedureContext | None = None
+    on_registered: Callable[[Session, Petition, datetime], None] | None = None
 
 
-def dedup_key_for(data: PetitionIn, keyring: KeyRing) -> str:
-    """The feed's own id where it has one; otherwise a hash of what makes the submission the same submission."""
+# The dispatch engine forwards as the bureau would; its steps are recorded under this name.
+DISPATCHER = Actor(user_id=None, username="智能分派", role=Role.REGISTRAR)
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I: read aloud over the phone
+
+
+def new_query_code() -> str:
+    """10 characters from 32 symbols: 50 bits, so the stored SHA-256 cannot be brute-forced offline."""
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(10))
+
+
+def query_code_hash(number: str, code: str) -> str:
+    return hashlib.sha256(f"{number}:{code.strip().upper()}".encode()).hexdigest()
+
+
+def dedup_key_for(data: PetitionIn, keyring: KeyRing, *, by_content: bool) -> str:
+    """The feed's own id where it has one; for files and feeds without ids (`by_content`), a hash of what makes a
+    row the same row; otherwise a fresh key: two people may well write the same words on different days, and an
+    interactive client makes its retries safe with an Idempotency-Key instead."""
     if data.external_id:
         return "ext:" + data.external_id
+    if not by_content:
+        return "new:" + secrets.token_hex(16)
     people = sorted(
         (p.name, keyring.blind_index(p.id_number) if p.id_number else "") for p in data.petitioners
     )
@@ -86,12 +111,13 @@ def register_petition(
     default_source: str = "desk",
     is_demo: bool = False,
     dedup_key: str | None = None,
+    dedup_by_content: bool = False,
     import_batch_id: int | None = None,
 ) -> tuple[Petition, bool]:
     """Register a petition on the spot. Returns (petition, created); a repeated submission returns the original."""
     require(actor, "petition.create")
     source = data.source or default_source
-    key = dedup_key or dedup_key_for(data, ctx.keyring)
+    key = dedup_key or dedup_key_for(data, ctx.keyring, by_content=dedup_by_content)
     existing = find_existing(session, source=source, dedup_key=key)
     if existing is not None:
         return existing, False
@@ -122,9 +148,14 @@ def register_petition(
         import_batch_id=import_batch_id,
     )
     petition.petitioners = [_petitioner_row(p, ctx.keyring) for p in data.petitioners]
+    if data.accused_unit:
+        petition.accused_unit = _unit(session, data.accused_unit)
+        petition.matter_kind = "检举控告"
     session.add(petition)
     session.flush()
     petition.number = f"XF{local_date(received_at):%Y%m%d}{petition.id:07d}"
+    query_code = new_query_code()
+    petition.query_code_hash = query_code_hash(petition.number, query_code)
     add_event(
         session,
         petition=petition,
@@ -134,8 +165,17 @@ def register_petition(
         summary=f"登记({data.channel.value})",
         details={"source": source},
     )
-    if ctx.analyser is not None:
-        _apply_analysis(session, petition=petition, actor=actor, now=now, ctx=ctx)
+    if not sees_everything(actor) and actor.org_unit_id is not None:
+        # A body that receives a petition directly holds it: it must tell the petitioner within 15 days.
+        petition.department = session.get(OrgUnit, actor.org_unit_id)
+    if ctx.procedure is not None:
+        for rule in REGISTRATION_OPENS[sees_everything(actor)]:
+            open_clock(
+                session, petition=petition, rule=rule, start=local_date(received_at), ctx=ctx.procedure
+            )
+    analysis = _analyse(petition, ctx)
+    if analysis is not None:
+        _apply_analysis(session, petition=petition, analysis=analysis, now=now, ctx=ctx)
     _set_township(petition)
     _redact_personal_numbers(petition, ctx.keyring)
     audit.record(
@@ -147,6 +187,11 @@ def register_petition(
         object_id=petition.id,
         details={"number": petition.number, "source": source, "petitioners": len(data.petitioners)},
     )
+    if ctx.on_registered is not None:
+        ctx.on_registered(session, petition, now)
+    if analysis is not None:
+        _auto_dispatch(session, petition=petition, analysis=analysis, now=now, ctx=ctx)
+    petition.new_query_code = query_code  # type: ignore[attr-defined]  # shown once, to give to the petitioner
     return petition, True
 
 
@@ -160,42 +205,60 @@ def _redact_personal_numbers(petition: Petition, keyring: KeyRing) -> None:
         petition.title, petition.body = title.text, body.text
 
 
+def _unit(session: Session, code: str) -> OrgUnit:
+    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise InvalidInput(f"未知单位代码 {code}", code="org.unknown_unit", unit=code)
+    return unit
+
+
 def _set_township(petition: Petition) -> None:
     code = petition.division_code
     petition.township_code = code[:9] if code and len(code) >= 9 else None
 
 
+def _analyse(petition: Petition, ctx: IntakeContext) -> dict[str, Any] | None:
+    if ctx.analyser is None:
+        return None
+    return ctx.analyser(petition.title, petition.body, reference_date=local_date(petition.received_at))
+
+
 def _apply_analysis(
-    session: Session, *, petition: Petition, actor: Actor, now: datetime, ctx: IntakeContext
+    session: Session, *, petition: Petition, analysis: dict[str, Any], now: datetime, ctx: IntakeContext
 ) -> None:
-    """Store the dispatch engine's analysis; fill gaps it can fill; dispatch when it is confident enough."""
-    assert ctx.analyser is not None
-    analysis = ctx.analyser(petition.title, petition.body, reference_date=local_date(petition.received_at))
+    """Store the dispatch engine's analysis and fill the gaps it can fill (category, place, kind of matter)."""
     petition.analysis = analysis
     if petition.category is None:
         petition.category = (analysis.get("category") or {}).get("label")
     if petition.division_code is None:
         petition.division_code = _most_specific_division(analysis)
+    if petition.matter_kind is None:
+        petition.matter_kind = (analysis.get("matter_kind") or {}).get("kind")
+
+
+def _auto_dispatch(
+    session: Session, *, petition: Petition, analysis: dict[str, Any], now: datetime, ctx: IntakeContext
+) -> None:
+    """Forward at once when the engine is confident (a real `forward` step, with its clocks and event); otherwise
+    the petition waits in the review queue with the suggestions."""
     suggestions = analysis.get("departments") or []
-    if not suggestions:
-        petition.status = Status.PENDING_REVIEW.value
+    confident = ctx.auto_dispatch and analysis.get("auto_dispatch") and suggestions
+    if petition.status != Status.REGISTERED.value:
         return
-    if ctx.auto_dispatch and analysis.get("auto_dispatch"):
+    blocked = petition.matter_kind == "检举控告" or petition.repeats_final_id is not None
+    if confident and ctx.procedure is not None and not blocked:
         top = suggestions[0]
-        unit = session.execute(select(OrgUnit).where(OrgUnit.code == top["code"])).scalar_one_or_none()
-        if unit is not None:
-            petition.department = unit
-            petition.status = Status.FORWARDED.value
-            add_event(
-                session,
-                petition=petition,
-                kind="dispatched",
-                actor=actor,
-                at=now,
-                summary=f"智能分派至{unit.name}",
-                details={"department": unit.code, "confidence": top.get("confidence"), "automatic": True},
-            )
-            return
+        reason = f"智能分派(置信度{top.get('confidence', 0):.0%})"
+        take_action(
+            session,
+            actor=DISPATCHER,
+            petition_id=petition.id,
+            action="forward",
+            payload={"department": top["code"], "note": reason},
+            now=now,
+            ctx=ctx.procedure,
+        )
+        return
     petition.status = Status.PENDING_REVIEW.value
 
 
@@ -346,3 +409,39 @@ def unmask_petition_text(
         return {"title": petition.title, "body": petition.body}
     title, body = json.loads(keyring.decrypt(petition.original_text_enc))
     return {"title": title, "body": body}
+
+
+def set_repeat_of_final(
+    session: Session, *, actor: Actor, petition_id: int, final_id: int | None, reason: str, now: datetime
+) -> Petition:
+    """The clerk's judgement on 三级终结: this petition repeats (final_id) or does not repeat (None) a matter final
+    after 复核 with the same facts and reasons. Recorded with its reason; the procedure follows it."""
+    require(actor, "petition.create")
+    petition = get_petition(session, actor=actor, petition_id=petition_id)
+    if final_id is not None:
+        final = get_petition(session, actor=actor, petition_id=final_id)
+        if final.status != Status.RECHECK_REPLIED.value and not any(
+            e.kind == "recheck_reply" for e in final.events
+        ):
+            raise InvalidInput("所选信访件尚未复核终结", code="petition.not_final", final_id=final_id)
+    petition.repeats_final_id = final_id
+    add_event(
+        session,
+        petition=petition,
+        kind="repeat_of_final_judged",
+        actor=actor,
+        at=now,
+        summary=("认定为已终结事项的重复信访" if final_id else "认定不属于已终结事项的重复信访")
+        + f":{reason}",
+        details={"final_id": final_id},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="petition.repeat_of_final",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
+        details={"final_id": final_id},
+    )
+    return petition

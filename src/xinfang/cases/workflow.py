@@ -70,6 +70,7 @@ class Action(StrEnum):
 
 
 EVALUATIONS = ("满意", "基本满意", "不满意")
+SUPERVISION_LEVELS = ("普通", "黄牌", "红牌")  # graded 督办: each escalates who is told and how soon
 LEGAL_CHANNELS = ("诉讼", "仲裁", "行政复议", "行政裁决", "党员申诉", "其他法定途径")
 
 
@@ -416,6 +417,7 @@ TABLE: Mapping[Action, Step] = {
             to_status=None,
             fields=(
                 FieldSpec("instruction", "督办意见"),
+                FieldSpec("level", "督办级别", choices=SUPERVISION_LEVELS, required=False),
                 FieldSpec("due_on", "督办期限", "date", required=False),
             ),
         ),

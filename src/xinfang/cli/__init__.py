@@ -33,6 +33,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CODES = {"not_found": 3, "permission_denied": 4, "invalid_input": 2, "conflict": 5}
 
 
+def exit_code(exc: XinfangError) -> int:
+    """By the error's family (a RuleError is an InvalidInput: exit 2), not its specific code."""
+    for klass in type(exc).__mro__:
+        code = getattr(klass, "code", None)
+        if code in EXIT_CODES:
+            return EXIT_CODES[code]
+    return 1
+
+
 def handles_errors(func: F) -> F:
     """Turn domain errors into one line on stderr and an exit code, instead of a traceback."""
 
@@ -42,7 +51,7 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except XinfangError as exc:
             typer.echo(f"错误 [{exc.code}]: {exc.message}", err=True)
-            raise typer.Exit(EXIT_CODES.get(type(exc).code, 1)) from None
+            raise typer.Exit(exit_code(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -54,11 +63,14 @@ def build_app() -> typer.Typer:
     """Attach every command group (once). Done on call, not import, so importing the CLI stays cheap."""
     global _built
     if not _built:
-        from xinfang.cli import admin, dispatch
+        from xinfang.cli import admin, dispatch, procedure
 
         admin.register(app, db_app=db_app, demo_app=demo_app, user_app=user_app, audit_app=audit_app)
+        app.add_typer(procedure.calendar_app, name="calendar")
+        app.add_typer(procedure.clocks_app, name="clocks")
         app.command("route")(dispatch.route)
         app.add_typer(dispatch.model_app, name="model")
+        app.add_typer(dispatch.rules_app, name="rules")
         _built = True
     return app
 

@@ -57,8 +57,11 @@ def train_command(
     corrections: Annotated[
         Path | None, typer.Option("--corrections", help="人工纠正 CSV/XLSX(文本列 + 标签列)")
     ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="也使用该数据库中记录的人工分类纠正(数据库 URL)")
+    ] = None,
 ) -> None:
-    """训练分类模型;默认使用 ../shared/data 中的留言数据。"""
+    """训练分类模型;默认使用 ../shared/data 中的留言数据,加上 --corrections 文件与 --db 中的人工纠正。"""
     from xinfang.routing.dataset import read_labelled
     from xinfang.routing.pipeline import default_paths
     from xinfang.routing.training import train
@@ -67,10 +70,30 @@ def train_command(
     if not files:
         raise typer.BadParameter("未找到训练数据,请用 --data 指定")
     fixes = [(d.text or "", d.label) for d in read_labelled(corrections)] if corrections else []
+    if db is not None:
+        fixes += _database_corrections(db)
     model, description = train(files, corrections=fixes)
     target = out or default_paths()["model_dir"]
     model.save(target, metadata={"training_data": description})
     _print_json({"saved": str(target), "model_version": model.version(), **description})
+
+
+def _database_corrections(db: str) -> list[tuple[str, str]]:
+    """Every category correction clerks recorded (the latest per petition), as (text, label)."""
+    from xinfang.dispatch.service import corrections_for_training
+
+    rt = _runtime(db)
+    try:
+        with rt.session() as session:
+            return corrections_for_training(session)
+    finally:
+        rt.dispose()
+
+
+def _runtime(db: str | None) -> Any:
+    from xinfang.cli.admin import runtime_for
+
+    return runtime_for(db)
 
 
 def _default_training_files() -> list[Path]:
@@ -100,3 +123,59 @@ def eval_command(
         typer.echo(
             f"  {label:<10} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} n={m['support']}"
         )
+
+
+rules_app = typer.Typer(help="职责清单与关键词库:导出为 YAML、从 YAML 导入为新版本", no_args_is_help=True)
+
+
+@rules_app.command("export")
+def rules_export(
+    db: Annotated[str | None, typer.Option("--db", help="数据库 URL")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 YAML 文件(默认打印)")] = None,
+) -> None:
+    """导出当前生效的职责清单(数据库中的生效版本,否则为内置文件)为可编辑的 YAML。"""
+    import yaml
+
+    from xinfang.dispatch.service import active_rules
+
+    rt = _runtime(db)
+    try:
+        with rt.session() as session:
+            content = active_rules(session).content
+    finally:
+        rt.dispose()
+    text = yaml.safe_dump(content, allow_unicode=True, sort_keys=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@rules_app.command("import")
+def rules_import(
+    file: Annotated[Path, typer.Argument(help="职责清单 YAML 文件")],
+    db: Annotated[str | None, typer.Option("--db", help="数据库 URL")] = None,
+    comment: Annotated[str, typer.Option("--comment", help="本次修改说明")] = "",
+) -> None:
+    """校验 YAML(未知部门、空规则、冲突规则)并保存为新的生效版本(以系统身份,记入审计日志)。"""
+    from xinfang.cli import handles_errors
+    from xinfang.dispatch.service import save_rules
+    from xinfang.security.actors import SYSTEM
+
+    @handles_errors
+    def run() -> dict[str, Any]:
+        rt = _runtime(db)
+        try:
+            with rt.session() as session:
+                version = save_rules(
+                    session,
+                    actor=SYSTEM,
+                    content=file.read_text(encoding="utf-8"),
+                    comment=comment or f"导入 {file.name}",
+                    now=rt.clock.now(),
+                )
+                return {"version": version.number, "active": True}
+        finally:
+            rt.dispose()
+
+    _print_json(run())

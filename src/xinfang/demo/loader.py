@@ -14,6 +14,8 @@ from xinfang.cases.enums import Role
 from xinfang.cases.models import Petition
 from xinfang.cases.service import register_petition
 from xinfang.clock import ensure_aware, local_date
+from xinfang.demo.generator import DemoRecord, generate_history
+from xinfang.demo.history import simulate
 from xinfang.org.loader import org_specs
 from xinfang.org.models import User
 from xinfang.org.service import create_user, upsert_org_units
@@ -27,6 +29,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None, str], ...] = (
     ("handler", "demo-handler", Role.HANDLER, "rsj", "办理员(县人社局)"),
     ("handler2", "demo-handler2", Role.HANDLER, "zjj", "办理员(县住建局)"),
     ("township", "demo-township", Role.HANDLER, "350428101", "办理员(万安镇人民政府)"),
+    ("reviewer", "demo-reviewer", Role.HANDLER, "xfj", "复查复核办理员(县信访局)"),
     ("supervisor", "demo-supervisor", Role.SUPERVISOR, "xfj", "督查(县信访局)"),
     ("leader", "demo-leader", Role.LEADER, "xfj", "领导(县领导)"),
 )
@@ -42,7 +45,6 @@ def demo_loaded(rt: Runtime) -> bool:
 
 def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str, Any]:
     """Idempotent: units are upserted, existing users kept, and petitions deduplicated by their demo ids."""
-    from xinfang.demo.generator import generate_history
 
     now = rt.clock.now()
     with rt.session() as session:
@@ -68,11 +70,12 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
             generate_history(seed=seed, end=local_date(now) - timedelta(days=1), scale=scale),
             key=lambda r: r.petition.received_at,
         )
-        ctx = rt.intake_context()
+        ctx = rt.intake_context(session)
         added = 0
+        fresh: list[tuple[DemoRecord, Petition]] = []
         for rec in records:
             at = min(ensure_aware(rec.petition.received_at) + timedelta(minutes=20), now)
-            _, created = register_petition(
+            petition, created = register_petition(
                 session,
                 actor=actor,
                 data=rec.petition,
@@ -80,11 +83,16 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
                 ctx=ctx,
                 default_source="demo",
                 is_demo=True,
+                dedup_by_content=True,
             )
             added += created
+            if created:
+                fresh.append((rec, petition))
+        story = simulate(session, pairs=fresh, now=now, ctx=rt.procedure)
     return {
         "units_created": created_units,
         "users_created": created_users,
         "records": len(records),
         "petitions_added": added,
+        **story,
     }

@@ -180,7 +180,7 @@ def import_petitions(
     )
     session.add(batch)
     session.flush()
-    ctx = runtime.intake_context()
+    ctx = runtime.intake_context(session)
     for row in parsed.rows:
         _, created = register_petition(
             session,
@@ -190,6 +190,7 @@ def import_petitions(
             ctx=ctx,
             default_source=source,
             import_batch_id=batch.id,
+            dedup_by_content=True,
         )
         report.rows_added += created
         report.rows_existing += not created

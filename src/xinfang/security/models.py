@@ -53,3 +53,14 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Throttle(Base):
+    """Failed attempts by key (e.g. a client address on the public query page), kept in the database so every app
+    instance applies the same limit."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "org.read": frozenset({R, H, S, L, A}),
     "user.manage": frozenset({A}),
     "audit.verify": frozenset({S, A}),
+    "oversight.read": frozenset({S, L, A}),  # accountability figures, backlog, buck-passing
+    "petition.categorize": frozenset({R, H, A}),
+    "routing.read": frozenset({R, H, S, L, A}),
+    # Editing the responsibility list and deciding suggested keywords (which writes a new rules version).
+    "routing.manage": frozenset({A}),
 }
 
 
@@ -48,23 +53,35 @@ def sees_everything(actor: Actor) -> bool:
 
 
 def scope_petitions(query: Select[Any], actor: Actor) -> Select[Any]:
-    """Restrict a query over Petition to what the actor may see."""
+    """Restrict a query over Petition to what the actor may see.
+
+    Informant protection: a 检举控告 matter is never visible to the unit it accuses, whatever else would allow it.
+    """
     from xinfang.cases.models import Petition
 
     if sees_everything(actor):
         return query
     if actor.org_unit_id is None:
         return query.where(false())
-    conditions = [Petition.department_id == actor.org_unit_id]
+    conditions = [
+        Petition.department_id == actor.org_unit_id,
+        Petition.reviewing_unit_id == actor.org_unit_id,
+    ]
     if actor.township_code:
         conditions.append(Petition.township_code == actor.township_code)
-    return query.where(or_(*conditions))
+    not_accused = or_(Petition.accused_unit_id.is_(None), Petition.accused_unit_id != actor.org_unit_id)
+    return query.where(or_(*conditions), not_accused)
 
 
 def may_see_petition(actor: Actor, petition: Any) -> bool:
     if sees_everything(actor):
         return True
-    if actor.org_unit_id is not None and petition.department_id == actor.org_unit_id:
+    if actor.org_unit_id is not None and petition.accused_unit_id == actor.org_unit_id:
+        return False
+    if actor.org_unit_id is not None and actor.org_unit_id in (
+        petition.department_id,
+        petition.reviewing_unit_id,
+    ):
         return True
     return bool(actor.township_code and petition.township_code == actor.township_code)
 

@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from xinfang.config import Settings
 from xinfang.errors import AuthenticationFailed, XinfangError
 from xinfang.runtime import Runtime
-from xinfang.web.api import organisation, petitions, system
+from xinfang.web.api import dispatch, organisation, petitions, procedure, supervision, system
 from xinfang.web.pages import router as pages_router
+from xinfang.web.public import router as public_router
 
 HERE = Path(__file__).parent
 log = logging.getLogger("xinfang.web")
@@ -34,7 +35,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(system.router)
     app.include_router(organisation.router)
     app.include_router(petitions.router)
+    app.include_router(dispatch.router)
+    app.include_router(procedure.router)
+    app.include_router(supervision.router)
     app.include_router(pages_router)
+    app.include_router(public_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
     return app

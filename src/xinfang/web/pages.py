@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from xinfang.cases import service
 from xinfang.cases.enums import CHANNEL_LABELS, ROLE_LABELS, STATUS_LABELS, Channel, Role, Status
-from xinfang.clock import CHINA_TZ
+from xinfang.clock import CHINA_TZ, local_date
 from xinfang.errors import AuthenticationFailed
 from xinfang.org import service as org_service
 from xinfang.web.deps import SESSION_COOKIE, ActorDep, OptionalActorDep, RuntimeDep, SessionDep
@@ -120,6 +120,6 @@ def petition_page(
 ) -> HTMLResponse:
     petition = service.get_petition(session, actor=actor, petition_id=petition_id)
     service.record_read(session, actor=actor, petition=petition, now=runtime.clock.now())
-    view = petition_read(session, petition)
+    view = petition_read(session, petition, today=local_date(runtime.clock.now()))
     session.commit()
     return _render(request, "petition.html", runtime, actor=actor, p=view)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinfang.cases.deadlines import CLOCK_STATE_LABELS, STATUTORY, ClockState, Rule, clock_state
 from xinfang.cases.models import Petition
-from xinfang.cases.schemas import EventRead, PetitionerRead, PetitionRead, PetitionSummary
+from xinfang.cases.notices import NOTICE_TITLES
+from xinfang.cases.schemas import (
+    ClockRead,
+    DocumentRead,
+    EventRead,
+    PetitionerRead,
+    PetitionRead,
+    PetitionSummary,
+)
+from xinfang.cases.workflow import Step
 from xinfang.org.models import OrgUnit
 
 
@@ -17,7 +30,33 @@ def division_names(session: Session, codes: set[str]) -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
-def petition_read(session: Session, petition: Petition, *, with_events: bool = True) -> PetitionRead:
+def clock_reads(petition: Petition, today: date, *, include_closed: bool = False) -> list[ClockRead]:
+    clocks = [c for c in petition.clocks if include_closed or c.closed_on is None]
+    out = []
+    for c in clocks:
+        rule = Rule(c.rule)
+        state = clock_state(c.start_on, c.due_on, c.closed_on or today)
+        if c.closed_on is not None:
+            state = ClockState.OVERDUE if c.closed_on > c.due_on else ClockState.ON_TIME
+        out.append(
+            ClockRead(
+                rule=rule.value,
+                name=STATUTORY[rule].label,
+                unit=c.unit.name if c.unit else None,
+                start_on=c.start_on,
+                due_on=c.due_on,
+                state=state.value,
+                state_label=CLOCK_STATE_LABELS[state],
+                closed_on=c.closed_on,
+                is_provisional=c.is_provisional,
+            )
+        )
+    return out
+
+
+def petition_read(
+    session: Session, petition: Petition, *, today: date, with_events: bool = True
+) -> PetitionRead:
     names = division_names(session, {c for c in (petition.division_code, petition.township_code) if c})
     dept = petition.department
     return PetitionRead(
@@ -67,6 +106,18 @@ def petition_read(session: Session, petition: Petition, *, with_events: bool = T
         ]
         if with_events
         else None,
+        deadlines=clock_reads(petition, today),
+        documents=[
+            DocumentRead(
+                id=d.id, kind=d.kind, title=d.title, created_at=d.created_at, url=f"/api/documents/{d.id}"
+            )
+            for d in petition.documents
+        ],
+        matter_kind=petition.matter_kind,
+        evaluation=petition.evaluation,
+        outcome=petition.outcome,
+        leader=petition.leader.display_name if petition.leader else None,
+        version=petition.version,
     )
 
 
@@ -96,3 +147,24 @@ def petition_summary(petition: Petition) -> PetitionSummary:
         department=petition.department.code if petition.department else None,
         is_demo=petition.is_demo,
     )
+
+
+def action_spec(step: Step) -> dict[str, Any]:
+    """One available step as the UI needs it: name, Chinese label, the fields of its form, the notice it issues."""
+    return {
+        "action": step.action.value,
+        "label": step.label,
+        "notice": NOTICE_TITLES[step.notice] if step.notice else None,
+        "fields": [
+            {
+                "name": f.name,
+                "label": f.label,
+                "type": f.type,
+                "required": f.required,
+                "choices": list(f.choices),
+                "minimum": f.minimum,
+                "maximum": f.maximum,
+            }
+            for f in step.fields
+        ],
+    }

@@ -7,16 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Response, UploadFile
 
-from xinfang.cases import attachments, service
-from xinfang.cases.schemas import PetitionIn, PetitionPage, PetitionRead
-from xinfang.clock import ensure_aware
+from xinfang.cases import attachments, procedure, service
+from xinfang.cases.schemas import PetitionCreated, PetitionIn, PetitionPage, PetitionRead
+from xinfang.clock import ensure_aware, local_date
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
-from xinfang.web.presenters import petition_read, petition_summary
+from xinfang.web.presenters import action_spec, petition_read, petition_summary
 
 router = APIRouter(prefix="/api", tags=["petitions"])
 
 
-@router.post("/petitions", status_code=201, response_model=PetitionRead)
+@router.post("/petitions", status_code=201, response_model=PetitionCreated)
 def create_petition(
     data: PetitionIn,
     response: Response,
@@ -34,14 +34,15 @@ def create_petition(
         actor=actor,
         data=data,
         now=runtime.clock.now(),
-        ctx=runtime.intake_context(),
+        ctx=runtime.intake_context(session),
         default_source="api",
         dedup_key=("idem:" + idempotency_key) if idempotency_key else None,
     )
     session.commit()
     if not created:
         response.status_code = 200
-    return petition_read(session, petition)
+    view = petition_read(session, petition, today=local_date(runtime.clock.now()))
+    return PetitionCreated(**view.model_dump(), query_code=getattr(petition, "new_query_code", None))
 
 
 @router.get("/petitions", response_model=PetitionPage)
@@ -81,7 +82,9 @@ def list_petitions(
 def get_petition(petition_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> PetitionRead:
     petition = service.get_petition(session, actor=actor, petition_id=petition_id)
     service.record_read(session, actor=actor, petition=petition, now=runtime.clock.now())
-    result = petition_read(session, petition)
+    today = local_date(runtime.clock.now())
+    result = petition_read(session, petition, today=today)
+    result.actions = [action_spec(step) for step in procedure.available_actions(petition, actor, today)]
     session.commit()
     return result
 

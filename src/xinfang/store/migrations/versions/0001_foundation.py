@@ -1,8 +1,8 @@
-"""foundation: organisation, users, petitions, petitioners, attachments, events, imports, tokens, audit chain
+"""foundation: the initial schema (organisation, users, petitions and their procedure, security, dispatch)
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 01:05:49.206868
+Create Date: 2026-11-30 01:47:25.484837
 """
 
 import sqlalchemy as sa
@@ -69,6 +69,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_org_units_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "throttles",
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_throttles")),
+    )
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -118,6 +125,48 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
     )
     op.create_table(
+        "routing_rule_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column(
+            "content",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("comment", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_routing_rule_versions_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rule_versions")),
+        sa.UniqueConstraint("number", name=op.f("uq_routing_rule_versions_number")),
+    )
+    with op.batch_alter_table("routing_rule_versions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_routing_rule_versions_is_active"), ["is_active"], unique=False)
+
+    op.create_table(
+        "keyword_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("term", sa.String(length=50), nullable=False),
+        sa.Column("decision", sa.String(length=10), nullable=False),
+        sa.Column("department", sa.String(length=32), nullable=True),
+        sa.Column("weight", sa.Float(), nullable=True),
+        sa.Column("rules_version_id", sa.Integer(), nullable=True),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_keyword_decisions_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["rules_version_id"],
+            ["routing_rule_versions.id"],
+            name=op.f("fk_keyword_decisions_rules_version_id_routing_rule_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_keyword_decisions")),
+        sa.UniqueConstraint("term", name=op.f("uq_keyword_decisions_term")),
+    )
+    op.create_table(
         "petitions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=True),
@@ -148,7 +197,20 @@ def upgrade() -> None:
         ),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("import_batch_id", sa.Integer(), nullable=True),
+        sa.Column("matter_kind", sa.String(length=10), nullable=True),
+        sa.Column("accused_unit_id", sa.Integer(), nullable=True),
+        sa.Column("repeats_final_id", sa.Integer(), nullable=True),
+        sa.Column("reviewing_unit_id", sa.Integer(), nullable=True),
+        sa.Column("leader_id", sa.Integer(), nullable=True),
+        sa.Column("evaluation", sa.String(length=10), nullable=True),
+        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=10), nullable=True),
+        sa.Column("concluded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("query_code_hash", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["accused_unit_id"], ["org_units.id"], name=op.f("fk_petitions_accused_unit_id_org_units")
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_petitions_created_by_id_users")
         ),
@@ -159,6 +221,13 @@ def upgrade() -> None:
             ["import_batch_id"],
             ["import_batches.id"],
             name=op.f("fk_petitions_import_batch_id_import_batches"),
+        ),
+        sa.ForeignKeyConstraint(["leader_id"], ["users.id"], name=op.f("fk_petitions_leader_id_users")),
+        sa.ForeignKeyConstraint(
+            ["repeats_final_id"], ["petitions.id"], name=op.f("fk_petitions_repeats_final_id_petitions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewing_unit_id"], ["org_units.id"], name=op.f("fk_petitions_reviewing_unit_id_org_units")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_petitions")),
         sa.UniqueConstraint("number", name=op.f("uq_petitions_number")),
@@ -196,6 +265,60 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_attachments_sha256"), ["sha256"], unique=False)
 
     op.create_table(
+        "clocks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=30), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("start_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("statutory_due_on", sa.Date(), nullable=False),
+        sa.Column("is_provisional", sa.Boolean(), nullable=False),
+        sa.Column("binds_petitioner", sa.Boolean(), nullable=False),
+        sa.Column("extension_days", sa.Integer(), nullable=False),
+        sa.Column("excluded_days", sa.Integer(), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("closed_by_action", sa.String(length=30), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_clocks_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["org_units.id"], name=op.f("fk_clocks_unit_id_org_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clocks")),
+    )
+    with op.batch_alter_table("clocks", schema=None) as batch_op:
+        batch_op.create_index("ix_clocks_open_due", ["closed_on", "due_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_clocks_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_clocks_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=30), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_documents_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_documents_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["org_units.id"], name=op.f("fk_documents_unit_id_org_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+    )
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_documents_petition_id"), ["petition_id"], unique=False)
+
+    op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("petition_id", sa.Integer(), nullable=False),
@@ -219,6 +342,84 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_petition_id"), ["petition_id"], unique=False)
+
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("petition_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("dedup_key", sa.String(length=120), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_notifications_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_notifications_unit_id_org_units")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        sa.UniqueConstraint("dedup_key", name=op.f("uq_notifications_dedup_key")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notifications_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "petition_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("earlier_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["earlier_id"],
+            ["petitions.id"],
+            name=op.f("fk_petition_links_earlier_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_petition_links_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_petition_links")),
+        sa.UniqueConstraint(
+            "petition_id", "earlier_id", name=op.f("uq_petition_links_petition_id_earlier_id")
+        ),
+    )
+    with op.batch_alter_table("petition_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_petition_links_earlier_id"), ["earlier_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_petition_links_petition_id"), ["petition_id"], unique=False)
+
+    op.create_table(
+        "petition_lsh_bands",
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("band", sa.Integer(), nullable=False),
+        sa.Column("band_key", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_petition_lsh_bands_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("petition_id", "band", name=op.f("pk_petition_lsh_bands")),
+    )
+    with op.batch_alter_table("petition_lsh_bands", schema=None) as batch_op:
+        batch_op.create_index("ix_petition_lsh_bands_band_key", ["band_key"], unique=False)
 
     op.create_table(
         "petitioners",
@@ -246,21 +447,113 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_petitioners_petition_id"), ["petition_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_petitioners_phone_bidx"), ["phone_bidx"], unique=False)
 
+    op.create_table(
+        "routing_corrections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("suggested_department", sa.String(length=32), nullable=True),
+        sa.Column("chosen_department", sa.String(length=32), nullable=True),
+        sa.Column("suggested_category", sa.String(length=50), nullable=True),
+        sa.Column("chosen_category", sa.String(length=50), nullable=True),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_routing_corrections_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_routing_corrections_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_corrections")),
+    )
+    with op.batch_alter_table("routing_corrections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_routing_corrections_petition_id"), ["petition_id"], unique=False)
+
+    op.create_table(
+        "supervisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("instruction", sa.Text(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "notified",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("response", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"], ["users.id"], name=op.f("fk_supervisions_issued_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_supervisions_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_supervisions_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supervisions")),
+    )
+    with op.batch_alter_table("supervisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_supervisions_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_supervisions_unit_id"), ["unit_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("supervisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_supervisions_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_supervisions_petition_id"))
+
+    op.drop_table("supervisions")
+    with op.batch_alter_table("routing_corrections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_routing_corrections_petition_id"))
+
+    op.drop_table("routing_corrections")
     with op.batch_alter_table("petitioners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_petitioners_phone_bidx"))
         batch_op.drop_index(batch_op.f("ix_petitioners_petition_id"))
         batch_op.drop_index(batch_op.f("ix_petitioners_id_number_bidx"))
 
     op.drop_table("petitioners")
+    with op.batch_alter_table("petition_lsh_bands", schema=None) as batch_op:
+        batch_op.drop_index("ix_petition_lsh_bands_band_key")
+
+    op.drop_table("petition_lsh_bands")
+    with op.batch_alter_table("petition_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_petition_links_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_petition_links_earlier_id"))
+
+    op.drop_table("petition_links")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notifications_user_id"))
+        batch_op.drop_index(batch_op.f("ix_notifications_unit_id"))
+
+    op.drop_table("notifications")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_petition_id"))
 
     op.drop_table("events")
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_documents_petition_id"))
+
+    op.drop_table("documents")
+    with op.batch_alter_table("clocks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_clocks_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_clocks_petition_id"))
+        batch_op.drop_index("ix_clocks_open_due")
+
+    op.drop_table("clocks")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attachments_sha256"))
         batch_op.drop_index(batch_op.f("ix_attachments_petition_id"))
@@ -275,12 +568,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_petitions_category"))
 
     op.drop_table("petitions")
+    op.drop_table("keyword_decisions")
+    with op.batch_alter_table("routing_rule_versions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_routing_rule_versions_is_active"))
+
+    op.drop_table("routing_rule_versions")
     op.drop_table("import_batches")
     with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_tokens_user_id"))
 
     op.drop_table("auth_tokens")
     op.drop_table("users")
+    op.drop_table("throttles")
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_org_units_kind"))
 

@@ -1,0 +1,1 @@
+"""Intelligent dispatch, database side: stored rules versions, review queue, corrections, keywords, repeats."""

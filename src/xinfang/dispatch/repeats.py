@@ -1,0 +1,296 @@
+"""Repeat detection at intake: link a new petition to earlier ones by the same person and/or about the same matter.
+
+Same person: an equal blind index of ID number or phone (no decryption, no plaintext), or the same name in the
+same village. Same matter: near-duplicate text, found through MinHash LSH band keys stored per petition
+(`petition_lsh_bands`), so that candidates come from one indexed query however long the history is, and then
+verified by the estimated Jaccard similarity of the signatures (recomputed from the few candidates' texts).
+Stored texts are redacted (numbers masked) before this runs; that changes a few characters, not the similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from xinfang.cases.events import add_event
+from xinfang.cases.models import Petition, Petitioner
+from xinfang.cases.service import get_petition
+from xinfang.dispatch.models import PetitionBand, PetitionLink
+from xinfang.security import audit
+from xinfang.security.actors import SYSTEM, Actor
+from xinfang.security.permissions import may_see_petition
+from xinfang.text.similarity import BANDS, NUM_PERM, MinHasher, estimate, shingles
+
+MATTER_THRESHOLD = 0.5  # estimated Jaccard of character 3-grams from which two texts are "the same matter"
+MAX_CANDIDATES = 200  # LSH candidates verified per petition, those sharing most bands first
+MAX_LINKS = 20  # links kept per new petition, most similar first
+VILLAGE_CODE_LENGTH = 12
+ROWS = NUM_PERM // BANDS
+
+REASON_LABELS = {
+    "same_id_number": "身份证号相同",
+    "same_phone": "联系电话相同",
+    "same_name_village": "同村同名",
+    "similar_text": "内容相似",
+    "same_place": "事发地相同",
+}
+
+
+@dataclass
+class Link:
+    """One earlier petition the new one repeats, with why; reasons carry codes and labels, never personal data."""
+
+    earlier_id: int
+    earlier_number: str | None
+    kind: str
+    similarity: float
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def hasher() -> MinHasher:
+    """Seeded, so signatures (and band keys) are the same in every process and every release of this module."""
+    return MinHasher(num_perm=NUM_PERM)
+
+
+def petition_text(title: str, body: str) -> str:
+    return f"{title}\n{body}"
+
+
+def band_keys(signature: np.ndarray) -> list[str]:
+    """The LSH band keys of a signature, cut like SimilarityIndex._keys (BANDS bands of ROWS values each).
+
+    Each band's bytes are hashed with its band number into 64 bits: a fixed-width indexed string, and equal
+    rows in different bands never meet. A rare digest collision only adds a candidate that verification drops.
+    """
+    return [
+        hashlib.blake2b(
+            bytes([i]) + signature[i * ROWS : (i + 1) * ROWS].tobytes(), digest_size=8
+        ).hexdigest()
+        for i in range(BANDS)
+    ]
+
+
+def index_petition(session: Session, *, petition: Petition) -> np.ndarray | None:
+    """Store the petition's band keys; returns its signature (None for a text without any characters)."""
+    text = petition_text(petition.title, petition.body)
+    if not shingles(text):
+        return None
+    signature = hasher().signature(text)
+    session.add_all(
+        PetitionBand(petition_id=petition.id, band=i, band_key=key)
+        for i, key in enumerate(band_keys(signature))
+    )
+    return signature
+
+
+def _matter_candidates(session: Session, *, petition_id: int, keys: list[str]) -> list[int]:
+    """Earlier petitions sharing at least one band key: one indexed query."""
+    shared = func.count().label("shared")
+    q = (
+        select(PetitionBand.petition_id, shared)
+        .where(PetitionBand.band_key.in_(keys), PetitionBand.petition_id != petition_id)
+        .group_by(PetitionBand.petition_id)
+        .order_by(shared.desc(), PetitionBand.petition_id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    return [pid for pid, _n in session.execute(q)]
+
+
+def _person_matches(session: Session, *, petition: Petition) -> dict[int, set[str]]:
+    """Earlier petition id -> reason codes, from the petitioners' blind indexes and name + village."""
+    people = petition.petitioners
+    ids = {p.id_number_bidx for p in people if p.id_number_bidx}
+    phones = {p.phone_bidx for p in people if p.phone_bidx}
+    names = {p.name for p in people}
+    village = petition.division_code if len(petition.division_code or "") == VILLAGE_CODE_LENGTH else None
+    conds: list[Any] = []
+    if ids:
+        conds.append(Petitioner.id_number_bidx.in_(ids))
+    if phones:
+        conds.append(Petitioner.phone_bidx.in_(phones))
+    if village and names:
+        conds.append(and_(Petitioner.name.in_(names), Petition.division_code == village))
+    if not conds:
+        return {}
+    rows = session.execute(
+        select(Petitioner.petition_id, Petitioner.id_number_bidx, Petitioner.phone_bidx, Petitioner.name)
+        .join(Petition, Petition.id == Petitioner.petition_id)
+        .where(or_(*conds), Petitioner.petition_id != petition.id)
+        .order_by(Petitioner.petition_id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    found: dict[int, set[str]] = {}
+    for pid, id_bidx, phone_bidx, name in rows:
+        reasons = found.setdefault(pid, set())
+        if id_bidx and id_bidx in ids:
+            reasons.add("same_id_number")
+        if phone_bidx and phone_bidx in phones:
+            reasons.add("same_phone")
+        if village and name in names:
+            reasons.add("same_name_village")
+    return found
+
+
+def _reasons(codes: set[str], similarity: float) -> list[dict[str, Any]]:
+    order = list(REASON_LABELS)
+    out = []
+    for code in sorted(codes, key=order.index):
+        label = REASON_LABELS[code]
+        if code == "similar_text":
+            label = f"{label}(相似度 {similarity:.0%})"
+        out.append({"code": code, "label": label})
+    return out
+
+
+def _build_links(
+    petition: Petition, signature: np.ndarray | None, earlier: list[Petition], people: dict[int, set[str]]
+) -> list[Link]:
+    links = []
+    for other in earlier:
+        other_text = petition_text(other.title, other.body)
+        sim = estimate(signature, hasher().signature(other_text)) if signature is not None else 0.0
+        codes = set(people.get(other.id, set()))
+        same_matter = sim >= MATTER_THRESHOLD
+        if same_matter:
+            codes.add("similar_text")
+        if not codes:
+            continue
+        if petition.division_code and other.division_code == petition.division_code:
+            codes.add("same_place")
+        same_person = other.id in people
+        kind = "both" if same_person and same_matter else ("same_person" if same_person else "same_matter")
+        links.append(Link(other.id, other.number, kind, round(sim, 4), _reasons(codes, sim)))
+    links.sort(key=lambda link: (-link.similarity, -link.earlier_id))
+    return links[:MAX_LINKS]
+
+
+def link_repeats(session: Session, *, petition: Petition, now: datetime) -> list[Link]:
+    """Index the new petition and link it to earlier ones it repeats; writes links, an event and an audit entry.
+
+    Runs inside intake's transaction (the on_registered hook), as the system: it is automatic, not a choice.
+    """
+    signature = index_petition(session, petition=petition)
+    people = _person_matches(session, petition=petition)
+    matter = (
+        _matter_candidates(session, petition_id=petition.id, keys=band_keys(signature))
+        if signature is not None
+        else []
+    )
+    ids = set(people) | set(matter)
+    if not ids:
+        return []
+    earlier = list(session.execute(select(Petition).where(Petition.id.in_(ids))).scalars())
+    links = _build_links(petition, signature, earlier, people)
+    if links:
+        _store(session, petition=petition, links=links, now=now)
+    return links
+
+
+def _store(session: Session, *, petition: Petition, links: list[Link], now: datetime) -> None:
+    session.add_all(
+        PetitionLink(
+            petition_id=petition.id,
+            earlier_id=link.earlier_id,
+            kind=link.kind,
+            similarity=link.similarity,
+            reasons=link.reasons,
+            created_at=now,
+        )
+        for link in links
+    )
+    summary = [
+        {
+            "earlier_id": lk.earlier_id,
+            "number": lk.earlier_number,
+            "kind": lk.kind,
+            "similarity": lk.similarity,
+        }
+        for lk in links
+    ]
+    add_event(
+        session,
+        petition=petition,
+        kind="repeat_linked",
+        actor=SYSTEM,
+        at=now,
+        summary=f"疑似重复信访:关联此前信访 {len(links)} 件",
+        details={"links": summary},
+    )
+    audit.record(
+        session,
+        actor=SYSTEM,
+        action="petition.repeats_link",
+        at=now,
+        object_type="petition",
+        object_id=petition.id,
+        details={"links": [{"earlier_id": lk.earlier_id, "kind": lk.kind} for lk in links]},
+    )
+
+
+def on_registered(session: Session, petition: Petition, now: datetime) -> None:
+    """The intake hook (IntakeContext.on_registered): link repeats, and recognise a repeat of a final matter."""
+    links = link_repeats(session, petition=petition, now=now)
+    _recognise_final_repeat(session, petition=petition, links=links, now=now)
+
+
+def _recognise_final_repeat(
+    session: Session, *, petition: Petition, links: list[Link], now: datetime
+) -> None:
+    """三级终结: the same person raising the same matter again after 复核 is not accepted again. The system flags it
+    (the clerk can lift the flag, a human judgement on "same facts and reasons"); the procedure then allows only
+    a refusal with the 不再受理告知书."""
+    for link in links:
+        if link.kind != "both":
+            continue
+        earlier = session.get(Petition, link.earlier_id)
+        if earlier is not None and is_final(earlier):
+            petition.repeats_final_id = earlier.id
+            add_event(
+                session,
+                petition=petition,
+                kind="repeat_of_final",
+                actor=SYSTEM,
+                at=now,
+                summary=f"与已复核终结的信访件 {earlier.number} 事实和理由相同,依法不再受理",
+                details={"final_id": earlier.id, "similarity": link.similarity},
+            )
+            return
+
+
+def is_final(petition: Petition) -> bool:
+    """Final after 复核: re-reviewed (its status, or an earlier re-review reply if it was concluded since)."""
+    return petition.status == "recheck_replied" or any(e.kind == "recheck_reply" for e in petition.events)
+
+
+@dataclass
+class LinkView:
+    """A link as one reader sees it: the other petition (earlier or later) and the evidence."""
+
+    link: PetitionLink
+    other: Petition
+    direction: str  # earlier: this petition repeats it; later: it repeats this petition
+
+
+def list_links(session: Session, *, actor: Actor, petition_id: int) -> list[LinkView]:
+    """Links of a visible petition in both directions, leaving out petitions the actor may not see."""
+    petition = get_petition(session, actor=actor, petition_id=petition_id)
+    rows = session.execute(
+        select(PetitionLink)
+        .where(or_(PetitionLink.petition_id == petition.id, PetitionLink.earlier_id == petition.id))
+        .order_by(PetitionLink.similarity.desc(), PetitionLink.id)
+    ).scalars()
+    views = []
+    for link in rows:
+        later = link.petition_id != petition.id
+        other = session.get(Petition, link.petition_id if later else link.earlier_id)
+        if other is not None and may_see_petition(actor, other):
+            views.append(LinkView(link, other, "later" if later else "earlier"))
+    return views
