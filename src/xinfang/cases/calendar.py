@@ -110,10 +110,20 @@ class WorkCalendar:
     def _check_covered(self, day: date) -> None:
         if self.covers(day.year):
             return
-        message = f"{day.year}年的节假日安排未载入，{day.isoformat()} 暂按周一至周五工作日计算"
         if self.strict:
+            message = f"{day.year}年的节假日安排未载入，{day.isoformat()} 暂按周一至周五工作日计算"
             raise CalendarNotCovered(message, year=day.year, date=day.isoformat())
-        warnings.warn(message, CalendarCoverageWarning, stacklevel=3)
+        _warn_uncovered(day.year)
+
+
+@lru_cache(maxsize=None)
+def _warn_uncovered(year: int) -> None:
+    """Once per year and process: a year of provisional dates is one fact to report, not one per date."""
+    warnings.warn(
+        f"{year}年的节假日安排未载入，该年的期限暂按周一至周五工作日计算（更新 data/calendar 后即为正式期限）",
+        CalendarCoverageWarning,
+        stacklevel=4,
+    )
 
 
 @lru_cache(maxsize=8)
