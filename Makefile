@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bundle
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Build the offline installation bundle (on a connected machine) into build/
+bundle: $(STAMP)
+	scripts/build_bundle.sh build
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info src/*.egg-info .pytest_cache build
