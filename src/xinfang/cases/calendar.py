@@ -116,9 +116,9 @@ class WorkCalendar:
         _warn_uncovered(day.year)
 
 
-@lru_cache(maxsize=None)
 def _warn_uncovered(year: int) -> None:
-    """Once per year and process: a year of provisional dates is one fact to report, not one per date."""
+    """The message names the year, not the date: Python's default warning filter then reports it once per year
+    (a year of provisional dates is one fact, not one per date), while tests that ask for it still see it."""
     warnings.warn(
         f"{year}年的节假日安排未载入，该年的期限暂按周一至周五工作日计算（更新 data/calendar 后即为正式期限）",
         CalendarCoverageWarning,
