@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 ## Set up and run the whole test suite (PostgreSQL lane when XINFANG_TEST_DATABASE_URL answers)
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 ## Build the offline installation bundle (on a connected machine) into build/

@@ -16,6 +16,7 @@ from xinfang.errors import AuthenticationFailed
 from xinfang.org.service import user_for_token
 from xinfang.runtime import Runtime
 from xinfang.security.actors import Actor, actor_for
+from xinfang.web import csrf
 
 SESSION_COOKIE = "xf_session"
 
@@ -48,6 +49,14 @@ def optional_actor(
     token = token_from_request(request)
     if not token:
         return None
+    if (
+        request.method not in csrf.SAFE_METHODS
+        and request.url.path.startswith("/api/")
+        and token == request.cookies.get(SESSION_COOKIE)
+    ):
+        # A cookie-authenticated API write (the pages' JavaScript) must carry the session's CSRF token;
+        # the pages' own form posts check the hidden field (web.pages.common.form_actor).
+        csrf.check(token, request.headers.get(csrf.HEADER))
     user = user_for_token(session, token=token, now=runtime.clock.now())
     return actor_for(user) if user else None
 
