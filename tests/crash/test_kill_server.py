@@ -93,7 +93,9 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
         t.start()
     importer = subprocess.Popen([XF, "import", str(_import_file(tmp_path, 400)), "--source", "批量", "--db", url],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 25 and time.monotonic() < deadline:  # kill under load, however slow the machine
+        time.sleep(0.05)
     server.send_signal(signal.SIGKILL)
     importer.send_signal(signal.SIGKILL)
     server.wait(10)

@@ -7,7 +7,7 @@ wrong number or code reveals nothing, not even whether the number exists.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinfang.cases import procedure
 from xinfang.cases.attachments import read_stored
+from xinfang.cases.deadlines import Rule
 from xinfang.cases.enums import STATUS_LABELS, Role, Status
 from xinfang.cases.models import Document, Petition
 from xinfang.cases.service import query_code_hash
@@ -72,10 +73,21 @@ def _page(request: Request, runtime: RuntimeDep, petition: Petition | None, **ct
             "evaluation": petition.evaluation,
             "can_evaluate": petition.evaluation is None
             and petition.status in ("replied", "review_replied", "recheck_replied", "concluded"),
+            "review_due_on": _review_window(petition, today),
         }
     return templates.TemplateResponse(
         request, "public_query.html", {"p": view, "demo": runtime.settings.demo_label, **ctx}
     )
+
+
+def _review_window(petition: Petition, today: date) -> date | None:
+    """The last day to request a review, while that window is open (the procedure checks it again on request)."""
+    if petition.status not in (Status.REPLIED.value, Status.CONCLUDED.value):
+        return None
+    for c in petition.clocks:
+        if c.rule == Rule.REVIEW_REQUEST_WINDOW.value and c.closed_on is None and c.due_on >= today:
+            return c.due_on
+    return None
 
 
 @router.get("/query")
@@ -155,3 +167,34 @@ def document(
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.title + '.docx')}"},
     )
+
+
+@router.post("/review")
+def request_review(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    number: Annotated[str, Form(max_length=40)],
+    code: Annotated[str, Form(max_length=20)],
+    reason: Annotated[str, Form(max_length=5000)] = "",
+) -> HTMLResponse:
+    """The petitioner requests a review (复查) within the legal window; the procedure refuses it outside."""
+    try:
+        petition = _find(session, request, runtime, number, code)
+        procedure.take_action(
+            session,
+            actor=PETITIONER,
+            petition_id=petition.id,
+            action="request_review",
+            payload={"reason": reason.strip() or "信访人通过查询页请求复查"},
+            now=runtime.clock.now(),
+            ctx=runtime.procedure,
+        )
+        session.commit()
+    except XinfangError as exc:
+        session.rollback()
+        response = _page(request, runtime, None, error=exc.message, number=number, code="")
+        response.status_code = exc.http_status
+        return response
+    note = "复查请求已提交,复查机关将在30日内作出复查意见。"
+    return _page(request, runtime, petition, error=None, number=number, code=code, note=note)

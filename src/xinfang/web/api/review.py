@@ -46,8 +46,9 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[date, da
 
 
 @router.get("/rules")
-def rules_info() -> dict[str, Any]:
-    """The rules version, the weights and the pass threshold (public facts of the method, no case data)."""
+def rules_info(actor: ActorDep) -> dict[str, Any]:
+    """The rules version, the weights and the pass threshold (facts of the method, no case data; staff only, like
+    every API route)."""
     return {"version": RULES_VERSION, "weights": dict(WEIGHTS), "pass_threshold": PASS_THRESHOLD}
 
 

@@ -1,0 +1,81 @@
+"""Prevention commands: the ledger's reminder/escalation scan, importing a township's ledger sheet, re-linking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xinfang.cli import DbOption, handles_errors
+
+prevention_app = typer.Typer(
+    help="矛盾纠纷排查台账 and joint handling: reminders, import, linking.", no_args_is_help=True
+)
+
+
+@prevention_app.command("remind")
+@handles_errors
+def remind_cmd(
+    db: DbOption = None,
+    escalate_after: Annotated[int, typer.Option(help="days overdue before the county bureau is told")] = 7,
+) -> None:
+    """Remind units of due-soon/overdue ledger entries and co-handling tasks; escalate long-overdue entries to the
+    county bureau (run daily; running it again sends nothing twice)."""
+    from xinfang.cli.admin import runtime_for
+    from xinfang.prevention.ledger import remind
+
+    rt = runtime_for(db)
+    try:
+        with rt.session() as session:
+            counts = remind(session, now=rt.clock.now(), escalate_after_days=escalate_after)
+    finally:
+        rt.dispose()
+    typer.echo(json.dumps(counts, ensure_ascii=False))
+
+
+@prevention_app.command("import")
+@handles_errors
+def import_cmd(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="XLSX or CSV ledger sheet")],
+    db: DbOption = None,
+) -> None:
+    """Import a township's ledger sheet as the system: all rows or none; failing rows are listed (exit 2)."""
+    from xinfang.cli.admin import runtime_for
+    from xinfang.prevention.importer import import_ledger
+    from xinfang.security.actors import SYSTEM
+
+    rt = runtime_for(db)
+    try:
+        with rt.session() as session:
+            report = import_ledger(
+                session, actor=SYSTEM, data=path.read_bytes(), filename=path.name, now=rt.clock.now()
+            )
+            if not report.ok:
+                session.rollback()
+                for e in report.errors[:100]:
+                    typer.echo(e.message, err=True)
+                typer.echo(f"导入失败:{len(report.errors)} 处错误,整份文件未导入", err=True)
+                raise typer.Exit(2)
+    finally:
+        rt.dispose()
+    typer.echo(
+        f"导入完成:共 {report.rows_total} 行,新增 {report.rows_added} 条,已存在 {report.rows_existing} 条"
+    )
+
+
+@prevention_app.command("link")
+@handles_errors
+def link_cmd(db: DbOption = None) -> None:
+    """Link earlier petitions to ledger entries recorded after them (e.g. after a late import). Idempotent."""
+    from xinfang.cli.admin import runtime_for
+    from xinfang.prevention.linking import relink
+
+    rt = runtime_for(db)
+    try:
+        with rt.session() as session:
+            counts = relink(session, now=rt.clock.now())
+    finally:
+        rt.dispose()
+    typer.echo(json.dumps(counts, ensure_ascii=False))
