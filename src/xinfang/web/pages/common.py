@@ -47,6 +47,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/desk", "登记台", "petition.create"),
     ("/inbox", "收件箱", "petition.read"),
     ("/petitions", "信访件", "petition.read"),
+    ("/prevention", "排查化解", "prevention.read"),
     ("/dashboard", "大屏", "oversight.read"),
     ("/admin", "管理", "user.manage"),
 )
