@@ -22,6 +22,7 @@ from xinfang.cases.schemas import MAX_BODY, MAX_TITLE, PetitionIn
 from xinfang.clock import ensure_aware
 from xinfang.errors import InvalidInput
 from xinfang.intake.files import CellValue, Table
+from xinfang.intake.sources import SOURCE_PROFILES
 from xinfang.text.ids import normalise_id_number, normalise_phone
 
 # Target fields and their Chinese names (used in error messages).
@@ -119,6 +120,7 @@ _BUILTIN: dict[str, dict[str, Any]] = {
         "source": "12345",
     },
 }
+_BUILTIN.update(SOURCE_PROFILES)  # grid, 110 and departmental complaint feeds (intake/sources.py)
 
 
 def _header_key(header: str) -> str:
