@@ -7,11 +7,28 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_DATA_KEY = "dev-only-insecure-key-change-me"
+
+
+class ReferralPlatformConfig(BaseModel):
+    """One outside platform of 访调诉 integration (people's mediation or the court), per deployment.
+
+    Without `endpoint` the platform is manual-only: referrals are exported as a ZIP and their status recorded by hand.
+    """
+
+    name: str = Field("", description="display name, e.g. 县人民调解平台")
+    endpoint: str | None = Field(None, description="base URL of the platform's referral API")
+    token: str | None = Field(None, description="bearer token sent with requests, if the platform uses one")
+    hmac_secret: str | None = Field(None, description="shared secret signing our requests (HMAC-SHA256)")
+    callback_secret: str | None = Field(None, description="shared secret verifying the platform's callbacks")
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    field_map: dict[str, str] = Field(default_factory=dict, description="our bundle path -> their field name")
+    status_map: dict[str, str] = Field(default_factory=dict, description="their status word -> ours")
 
 
 class Settings(BaseSettings):
@@ -31,6 +48,10 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = 8 * 60
     attachments_dir: Path = Field(Path("var/attachments"), description="content-addressed attachment store")
+    notice_templates_dir: Path | None = Field(
+        None,
+        description="a deployment's edited notice templates (default: notice_templates/ beside attachments)",
+    )
     max_upload_bytes: int = 20 * 1024 * 1024
     max_import_rows: int = 200_000
     log_level: str = "INFO"
@@ -52,6 +73,23 @@ class Settings(BaseSettings):
     auto_dispatch: bool = Field(
         True, description="dispatch automatically when the router is confident enough"
     )
+    alert_channels: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="push channels for alerts (JSON list; see xinfang.alerts.channels); in-app is always on",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="base of the links put in pushed alert messages"
+    )
+
+    referral_platforms: dict[str, ReferralPlatformConfig] = Field(
+        default_factory=dict, description='访调诉 platforms ("mediation", "court"): endpoint, secrets'
+    )
+    referral_callback_window_seconds: int = Field(300, description="callbacks older than this are replays")
+    job_max_attempts: int = Field(8, ge=1, description="delivery attempts before a job is dead-lettered")
+    job_backoff_seconds: float = Field(30.0, gt=0, description="first retry delay; doubles each attempt")
+    job_backoff_max_seconds: float = Field(3600.0, gt=0)
+    job_lease_seconds: float = Field(300.0, gt=0, description="a job whose worker vanished is retaken after")
+    worker_poll_seconds: float = Field(2.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

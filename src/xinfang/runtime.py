@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -57,14 +58,21 @@ class Runtime:
     def token_ttl(self) -> timedelta:
         return timedelta(minutes=self.settings.token_ttl_minutes)
 
+    @property
+    def notice_templates_dir(self) -> Path:
+        s = self.settings
+        return s.notice_templates_dir or s.attachments_dir.parent / "notice_templates"
+
     @cached_property
     def procedure(self) -> ProcedureContext:
         s = self.settings
         return ProcedureContext(
             calendar=load_calendar(overrides=s.calendar_overrides),
             documents_dir=s.attachments_dir,
+            template_dir=self.notice_templates_dir if self.notice_templates_dir.is_dir() else None,
             local_limits=validate_local_limits({Rule(k): v for k, v in s.local_limits.items()}),
             after_step=dispatch_after_step,
+            before_step=prevention_before_step,
         )
 
     def intake_context(self, session: Session | None = None) -> IntakeContext:
@@ -76,7 +84,7 @@ class Runtime:
             analyser=self.intake_analyser(session),
             auto_dispatch=self.settings.auto_dispatch,
             procedure=self.procedure,
-            on_registered=on_registered,
+            on_registered=_after_registration(on_registered),
         )
 
     def intake_analyser(self, session: Session | None = None) -> Analyser | None:
@@ -99,6 +107,26 @@ class Runtime:
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _after_registration(repeats_hook: Any) -> Any:
+    """Repeat detection first (it links the same person/matter), then the hot-matter assignment."""
+    from xinfang.hotspots.service import on_registered as assign_hot_matter
+    from xinfang.prevention.linking import on_registered as link_ledger
+
+    def hook(session: Session, petition: Any, now: Any) -> None:
+        repeats_hook(session, petition, now)
+        assign_hot_matter(session, petition, now)
+        link_ledger(session, petition, now)  # a screened dispute that became a petition (prevention)
+
+    return hook
+
+
+def prevention_before_step(*args: Any) -> None:
+    """Joint handling (多方联动): the lead department's reply waits for the co-handlers' parts."""
+    from xinfang.prevention.joint import before_step
+
+    before_step(*args)
 
 
 def dispatch_after_step(*args: Any) -> None:

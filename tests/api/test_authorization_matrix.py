@@ -64,10 +64,16 @@ def test_no_route_answers_500_to_any_role(client: TestClient, auth: Auth, who: s
     assert failures == []
 
 
-def test_another_departments_petition_is_invisible_through_every_petition_route(client: TestClient, auth: Auth) -> None:
+def test_another_departments_petition_is_invisible_through_every_petition_route(
+    client: TestClient, auth: Auth
+) -> None:
     pid = client.post("/api/petitions", json=petition_payload(), headers=auth("clerk")).json()["id"]
-    assert client.post(f"/api/petitions/{pid}/actions/forward", json={"department": "rsj"},
-                       headers=auth("clerk")).status_code == 200
+    assert (
+        client.post(
+            f"/api/petitions/{pid}/actions/forward", json={"department": "rsj"}, headers=auth("clerk")
+        ).status_code
+        == 200
+    )
     leaks = []
     for method, path in _api_routes(client):
         if "{petition_id}" not in path:

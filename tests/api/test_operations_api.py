@@ -27,4 +27,4 @@ def test_metrics_count_requests_by_route_not_by_raw_path(client: TestClient, aut
     text = client.get("/api/metrics").text
     assert 'route="/api/petitions/{petition_id}",status="200"' in text
     assert "xinfang_petitions_total 1" in text
-    assert "张测试" not in text and f"/api/petitions/{pid}\"" not in text
+    assert "张测试" not in text and f'/api/petitions/{pid}"' not in text

@@ -36,8 +36,12 @@ def _free_port() -> int:
 
 
 def _start(url: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([XF, "serve", "--db", url, "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [XF, "serve", "--db", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -54,7 +58,9 @@ def _import_file(tmp: Path, n: int) -> Path:
     w = csv.writer(buf)
     w.writerow(["编号", "标题", "内容", "来信时间"])
     for i in range(n):
-        w.writerow([f"CRASH-{i}", f"批量导入{i}", f"批量导入的信访内容第{i}条,要求处理。", "2026-02-01 10:00"])
+        w.writerow(
+            [f"CRASH-{i}", f"批量导入{i}", f"批量导入的信访内容第{i}条,要求处理。", "2026-02-01 10:00"]
+        )
     path = tmp / "batch.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
     return path
@@ -63,13 +69,17 @@ def _import_file(tmp: Path, n: int) -> Path:
 def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Path) -> None:
     url = seeded.engine.url.render_as_string(hide_password=False)
     seeded.dispose()
-    env = os.environ | {"XINFANG_DATA_KEY": TEST_KEY, "XINFANG_DISPATCH_ENABLED": "false",
-                        "XINFANG_ATTACHMENTS_DIR": str(tmp_path / "att")}
+    env = os.environ | {
+        "XINFANG_DATA_KEY": TEST_KEY,
+        "XINFANG_DISPATCH_ENABLED": "false",
+        "XINFANG_ATTACHMENTS_DIR": str(tmp_path / "att"),
+    }
     port = _free_port()
     server = _start(url, port, env)
     base = f"http://127.0.0.1:{port}"
-    token = httpx.post(base + "/api/auth/token",
-                       data={"username": "clerk", "password": PASSWORDS["clerk"]}).json()["access_token"]
+    token = httpx.post(
+        base + "/api/auth/token", data={"username": "clerk", "password": PASSWORDS["clerk"]}
+    ).json()["access_token"]
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -91,8 +101,12 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
     threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    importer = subprocess.Popen([XF, "import", str(_import_file(tmp_path, 400)), "--source", "批量", "--db", url],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    importer = subprocess.Popen(
+        [XF, "import", str(_import_file(tmp_path, 400)), "--source", "批量", "--db", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while len(acknowledged) < 25 and time.monotonic() < deadline:  # kill under load, however slow the machine
         time.sleep(0.05)
@@ -105,12 +119,16 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
         t.join(10)
     assert len(acknowledged) > 10, "the load generator should have had petitions acknowledged before the kill"
 
-    server = _start(url, port, env)  # restart: recovery happens on open (WAL replay / PostgreSQL crash recovery)
+    server = _start(
+        url, port, env
+    )  # restart: recovery happens on open (WAL replay / PostgreSQL crash recovery)
     try:
         engine = create_engine(url)
         with engine.connect() as conn:
             titles = [row[0] for row in conn.execute(select(Petition.title).where(Petition.source == "api"))]
-            imported = conn.execute(select(func.count()).select_from(Petition).where(Petition.source == "批量"))
+            imported = conn.execute(
+                select(func.count()).select_from(Petition).where(Petition.source == "批量")
+            )
             n_imported = imported.scalar_one()
             batches = conn.execute(text("SELECT count(*) FROM import_batches")).scalar_one()
         engine.dispose()
@@ -120,7 +138,9 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
     missing = set(acknowledged) - set(titles)
     assert not missing, f"{len(missing)} acknowledged petitions lost"
     assert len(titles) == len(set(titles)), "a petition was stored twice"
-    assert (n_imported, batches) in ((0, 0), (400, 1)), f"half an import: {n_imported} rows, {batches} batches"
+    assert (n_imported, batches) in ((0, 0), (400, 1)), (
+        f"half an import: {n_imported} rows, {batches} batches"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -68,7 +68,9 @@ def test_a_backup_restores_exactly_what_was_there(env: Runtime, tmp_path: Path) 
     assert len(found) == 1
 
 
-def test_key_rotation_reencrypts_and_keeps_search_working(env: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_rotation_reencrypts_and_keeps_search_working(
+    env: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = _register(env, 2)
     old_key = env.settings.data_key
     monkeypatch.setenv("XINFANG_DATA_KEY", "a-brand-new-key-for-rotation-0001")
@@ -84,8 +86,14 @@ def test_key_rotation_reencrypts_and_keeps_search_working(env: Runtime, monkeypa
         tokens = list(s.execute(select(Petitioner.id_number_enc)).scalars())
         assert all(t and t.split(":")[1] == "k2" for t in tokens)
         assert len(find_by_person(s, actor=SYSTEM, keyring=rotated.keyring, id_number=ids[0])) == 1
-    only_new = Runtime(settings=Settings(database_url=env.settings.database_url, data_key_id="k2",
-                                         data_key="a-brand-new-key-for-rotation-0001", old_data_keys={}))
+    only_new = Runtime(
+        settings=Settings(
+            database_url=env.settings.database_url,
+            data_key_id="k2",
+            data_key="a-brand-new-key-for-rotation-0001",
+            old_data_keys={},
+        )
+    )
     with only_new.session() as s:
         person = s.execute(select(Petitioner)).scalars().first()
         assert person is not None and only_new.keyring.decrypt(person.id_number_enc or "") in ids

@@ -48,15 +48,21 @@ PY
 
 
 def _can_isolate() -> bool:
-    return bool(shutil.which("unshare")) and subprocess.run(
-        ["unshare", "--net", "true"], capture_output=True
-    ).returncode == 0
+    return (
+        bool(shutil.which("unshare"))
+        and subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.slow
 def test_the_bundle_installs_and_serves_offline(tmp_path: Path) -> None:
-    built = subprocess.run([str(ROOT / "scripts" / "build_bundle.sh"), str(tmp_path / "out")], cwd=ROOT,
-                           capture_output=True, text=True, timeout=900)
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "build_bundle.sh"), str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     archive = Path(built.stdout.strip().splitlines()[-1])
     with tarfile.open(archive) as tar:
@@ -64,12 +70,19 @@ def test_the_bundle_installs_and_serves_offline(tmp_path: Path) -> None:
     bundle = next((tmp_path / "unpacked").iterdir())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "XINFANG_"))}
     env |= {
-        "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "BUNDLE": str(bundle), "PREFIX": str(tmp_path / "opt"), "DB": f"sqlite:///{tmp_path / 'offline.db'}",
-        "XINFANG_DATA_KEY": "offline-test-key-0001", "XINFANG_ATTACHMENTS_DIR": str(tmp_path / "att"),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "BUNDLE": str(bundle),
+        "PREFIX": str(tmp_path / "opt"),
+        "DB": f"sqlite:///{tmp_path / 'offline.db'}",
+        "XINFANG_DATA_KEY": "offline-test-key-0001",
+        "XINFANG_ATTACHMENTS_DIR": str(tmp_path / "att"),
     }
     isolate = ["unshare", "--net"] if _can_isolate() else []
-    done = subprocess.run([*isolate, "bash", "-c", SMOKE], env=env, capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [*isolate, "bash", "-c", SMOKE], env=env, capture_output=True, text=True, timeout=1200
+    )
     assert done.returncode == 0, (done.stdout[-1500:], done.stderr[-3000:])
     assert "SMOKE-OK" in done.stdout
     if not isolate:

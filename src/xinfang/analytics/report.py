@@ -134,7 +134,9 @@ def monthly_report(
     )
     if by_category:
         common = by_category.most_common()
-        _picture(doc, charts.bar_chart([c for c, _ in common], [n for _, n in common], title="本月信访内容分类"))
+        _picture(
+            doc, charts.bar_chart([c for c, _ in common], [n for _, n in common], title="本月信访内容分类")
+        )
 
     doc.add_heading(HEADINGS[2], level=1)
     ranked = sorted(cells, key=lambda c: -c.count)

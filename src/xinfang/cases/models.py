@@ -88,6 +88,9 @@ class Petition(Base):
     supervisions: Mapped[list[Supervision]] = relationship(
         back_populates="petition", order_by="Supervision.id"
     )
+    access_grants: Mapped[list[PetitionAccess]] = relationship(
+        back_populates="petition", cascade="all, delete-orphan", order_by="PetitionAccess.id"
+    )
 
 
 class Petitioner(Base):
@@ -238,3 +241,22 @@ class Notification(Base):
     dedup_key: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PetitionAccess(Base):
+    """A unit outside the petition's handling chain that may see it (e.g. a co-handling department, 多方联动).
+
+    Generic on purpose: `security.permissions` reads it without knowing which slice granted the access (`reason`
+    names the slice's purpose, e.g. "co_handling"), so no slice has to be imported by `security` or `cases`.
+    """
+
+    __tablename__ = "petition_access"
+    __table_args__ = (UniqueConstraint("petition_id", "unit_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    petition: Mapped[Petition] = relationship(back_populates="access_grants")

@@ -51,6 +51,9 @@ class ProcedureContext:
     template_dir: Path | None = None
     # Called after every step in the same transaction (the dispatch slice learns from human forwarding there).
     after_step: Callable[[Session, Actor, Petition, Transition, datetime], None] | None = None
+    # Called after `workflow.check` and before any effect; it may refuse the step by raising InvalidTransition (the
+    # prevention slice refuses a lead department's reply while co-handling parts are missing).
+    before_step: Callable[[Session, Actor, Petition, Transition, datetime], None] | None = None
 
 
 # ---- loading and context ------------------------------------------------------------------------------------
@@ -77,6 +80,7 @@ def case_context(petition: Petition, today: date) -> CaseContext:
         open_clocks={Rule(c.rule): c.due_on for c in clocks},
         has_extension=any(c.rule == Rule.HANDLE and c.extension_days > 0 for c in petition.clocks),
         is_repeat_of_final=petition.repeats_final_id is not None,
+        has_mediation_agreement=any(e.kind == workflow.MEDIATION_SUCCEEDED_EVENT for e in petition.events),
     )
 
 
@@ -111,6 +115,8 @@ def take_action(
         petition.status, step.action, actor.role, payload, case_context(petition, today)
     )
     _require_unit(step.action, petition, actor)
+    if ctx.before_step is not None:
+        ctx.before_step(session, actor, petition, transition, now)
     details = _apply_effects(session, petition=petition, transition=transition, actor=actor, now=now, ctx=ctx)
     _move_clocks(session, petition=petition, transition=transition, today=today, ctx=ctx)
     document = _issue_notice(session, petition=petition, transition=transition, actor=actor, now=now, ctx=ctx)
@@ -228,6 +234,9 @@ def _apply_effects(
         return {"summary": actor.username}
     if action == Action.CONCLUDE:
         petition.concluded_at = now
+    if action == Action.SETTLE:
+        petition.outcome, petition.concluded_at = "调解成功", now
+        return {"summary": str(payload["agreement"])}
     return {}
 
 

@@ -331,6 +331,9 @@ def _apply_filters(session: Session, q: Any, f: PetitionFilter) -> Any:
     return q
 
 
+apply_filters = _apply_filters  # public: the inboxes narrow their own queries the same way
+
+
 def find_by_person(
     session: Session,
     *,

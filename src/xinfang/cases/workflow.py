@@ -8,6 +8,7 @@
     replied ─ request_review ─▶ review_requested ─ review_reply ─▶ review_replied
             ─ request_recheck ─▶ recheck_requested ─ recheck_reply ─▶ recheck_replied (final: 三级终结)
     replied / review_replied / recheck_replied / refused / diverted / informed ─ conclude ─▶ concluded
+    registered … extended ─ settle (after a recorded mediation agreement) ─▶ concluded
     evaluate, supervise, take_charge: recorded on the petition, status unchanged.
 
 `TABLE` lists every action once: who may take it, from which statuses, to which status, what its payload must
@@ -29,6 +30,12 @@ Choices where the regulation is silent (documented here because they are policy,
 - Review windows are clocks: `reply` opens REVIEW_REQUEST_WINDOW (counted by the service from the day the
   petitioner received the reply), and `request_review` is allowed while that clock is open and not past its date.
   `conclude` leaves the windows open, so a concluded matter can still go to review within 30 days.
+- 访调诉: a matter handed to people's mediation keeps its status while its clocks pause (the referral slice
+  records the pause). When the mediation succeeds and the result is recorded on the case (event
+  `MEDIATION_SUCCEEDED_EVENT`), `settle` (调解结案) concludes it from any status before a written answer; the
+  mediation agreement, not a 处理意见书, settles the matter, so no review windows open. Without a recorded
+  agreement `settle` is refused (guard `mediation_agreed`), so no one concludes a matter by merely claiming one.
+  A failed mediation simply resumes the clocks. A referral to the court is a diversion (`divert`, 诉讼).
 - A petitioner's notice may be omitted only where the regulation allows it: acceptance, referral, refusal and
   diversion when the petitioner's name or address is unknown (payload `petitioner_unreachable`).
 """
@@ -67,11 +74,14 @@ class Action(StrEnum):
     SUPERVISE = "supervise"
     TAKE_CHARGE = "take_charge"
     CONCLUDE = "conclude"
+    SETTLE = "settle"  # 调解结案: concluded by a recorded mediation agreement (访调诉)
 
 
 EVALUATIONS = ("满意", "基本满意", "不满意")
 SUPERVISION_LEVELS = ("普通", "黄牌", "红牌")  # graded 督办: each escalates who is told and how soon
 LEGAL_CHANNELS = ("诉讼", "仲裁", "行政复议", "行政裁决", "党员申诉", "其他法定途径")
+# The event kind that records a successful mediation on the case; its presence is what allows `settle`.
+MEDIATION_SUCCEEDED_EVENT = "mediation_succeeded"
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ class CaseContext:
     open_clocks: Mapping[Rule, date] = field(default_factory=dict)
     has_extension: bool = False
     is_repeat_of_final: bool = False
+    has_mediation_agreement: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,13 @@ def before_due(rule: Rule, code: str) -> Guard:
 
     guard.__name__ = f"before_due_{rule.value}"
     return guard
+
+
+def mediation_agreed(ctx: CaseContext) -> None:
+    if not ctx.has_mediation_agreement:
+        raise InvalidTransition(
+            "尚未记录调解成功的结果，不能调解结案", code="workflow.no_mediation_agreement"
+        )
 
 
 def not_extended_yet(ctx: CaseContext) -> None:
@@ -429,6 +447,20 @@ TABLE: Mapping[Action, Step] = {
             from_statuses=ANSWERED | {Status.REFUSED, Status.DIVERTED, Status.INFORMED},
             to_status=Status.CONCLUDED,
             fields=(NOTE,),
+        ),
+        Step(
+            action=Action.SETTLE,
+            label="调解结案",
+            roles=frozenset({R, H}),
+            from_statuses=INTAKE | RECEIVED | {Status.ACCEPTED, Status.EXTENDED},
+            to_status=Status.CONCLUDED,
+            fields=(
+                FieldSpec("agreement", "调解结果"),
+                FieldSpec("mediation_body", "调解组织", required=False),
+                NOTE,
+            ),
+            closes=(*PRE_ACCEPT_CLOCKS, Rule.HANDLE),
+            guards=(mediation_agreed,),
         ),
     )
 }

@@ -67,10 +67,33 @@ def build_app() -> typer.Typer:
 
         admin.register(app, db_app=db_app, demo_app=demo_app, user_app=user_app, audit_app=audit_app)
         app.add_typer(procedure.calendar_app, name="calendar")
+        from xinfang.cli import ops
+
+        app.command("backup")(ops.backup_cmd)
+        app.command("restore")(ops.restore_cmd)
+        app.add_typer(ops.keys_app, name="keys")
         app.add_typer(procedure.clocks_app, name="clocks")
         app.command("route")(dispatch.route)
         app.add_typer(dispatch.model_app, name="model")
         app.add_typer(dispatch.rules_app, name="rules")
+        from xinfang.cli import analytics as analytics_cli
+
+        analytics_cli.register(app)
+        from xinfang.cli import jobs as jobs_cli
+        from xinfang.cli import referrals as referrals_cli
+
+        app.command("worker")(jobs_cli.worker)
+        app.add_typer(jobs_cli.jobs_app, name="jobs")
+        app.add_typer(referrals_cli.referrals_app, name="referrals")
+        from xinfang.cli import review as review_cli
+
+        app.add_typer(review_cli.review_app, name="review")
+        from xinfang.cli import alerts as alerts_cli
+
+        app.add_typer(alerts_cli.alerts_app, name="alerts")
+        from xinfang.cli.prevention import prevention_app
+
+        app.add_typer(prevention_app, name="prevention")
         _built = True
     return app
 

@@ -89,10 +89,17 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
             if created:
                 fresh.append((rec, petition))
         story = simulate(session, pairs=fresh, now=now, ctx=rt.procedure)
+        from xinfang.demo.feeds import load_feeds  # analytics: multi-source feeds (issue 5)
+
+        feeds = load_feeds(rt, session, actor=actor)
+        from xinfang.prevention.demo import load_prevention_demo  # ledger, risk projects, joint cases, grid
+
+        story |= load_prevention_demo(session, rt=rt, now=now)
     return {
         "units_created": created_units,
         "users_created": created_users,
         "records": len(records),
         "petitions_added": added,
         **story,
+        **feeds,
     }

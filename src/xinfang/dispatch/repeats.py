@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from xinfang.cases.events import add_event
-from xinfang.cases.models import Petition, Petitioner
+from xinfang.cases.models import Event, Petition, Petitioner
 from xinfang.cases.service import get_petition
 from xinfang.dispatch.models import PetitionBand, PetitionLink
 from xinfang.security import audit
@@ -29,7 +29,10 @@ from xinfang.security.permissions import may_see_petition
 from xinfang.text.similarity import BANDS, NUM_PERM, MinHasher, estimate, shingles
 
 MATTER_THRESHOLD = 0.5  # estimated Jaccard of character 3-grams from which two texts are "the same matter"
-MAX_CANDIDATES = 200  # LSH candidates verified per petition, those sharing most bands first
+MAX_CANDIDATES = (
+    40  # candidates verified per petition (most shared bands / most recent first): a mass event with
+)
+# hundreds of identical calls must not make each new call compare itself with all of them
 MAX_LINKS = 20  # links kept per new petition, most similar first
 VILLAGE_CODE_LENGTH = 12
 ROWS = NUM_PERM // BANDS
@@ -187,11 +190,37 @@ def link_repeats(session: Session, *, petition: Petition, now: datetime) -> list
     ids = set(people) | set(matter)
     if not ids:
         return []
-    earlier = list(session.execute(select(Petition).where(Petition.id.in_(ids))).scalars())
+    columns = load_only(
+        Petition.id, Petition.number, Petition.title, Petition.body, Petition.division_code, Petition.status
+    )
+    earlier = list(session.execute(select(Petition).where(Petition.id.in_(ids)).options(columns)).scalars())
     links = _build_links(petition, signature, earlier, people)
     if links:
         _store(session, petition=petition, links=links, now=now)
     return links
+
+
+def find_candidates(session: Session, *, petition: Petition) -> list[Link]:
+    """What `link_repeats` would link, without writing anything: for a draft at the registration desk.
+
+    `petition` may be transient (never added to the session, id None), with petitioners carrying blind indexes.
+    """
+    text = petition_text(petition.title, petition.body)
+    signature = hasher().signature(text) if shingles(text) else None
+    people = _person_matches(session, petition=petition)
+    matter = (
+        _matter_candidates(session, petition_id=petition.id or -1, keys=band_keys(signature))
+        if signature is not None
+        else []
+    )
+    ids = set(people) | set(matter)
+    if not ids:
+        return []
+    columns = load_only(
+        Petition.id, Petition.number, Petition.title, Petition.body, Petition.division_code, Petition.status
+    )
+    earlier = list(session.execute(select(Petition).where(Petition.id.in_(ids)).options(columns)).scalars())
+    return _build_links(petition, signature, earlier, people)
 
 
 def _store(session: Session, *, petition: Petition, links: list[Link], now: datetime) -> None:
@@ -247,11 +276,19 @@ def _recognise_final_repeat(
     """三级终结: the same person raising the same matter again after 复核 is not accepted again. The system flags it
     (the clerk can lift the flag, a human judgement on "same facts and reasons"); the procedure then allows only
     a refusal with the 不再受理告知书."""
+    both = [link.earlier_id for link in links if link.kind == "both"]
+    if not both:
+        return
+    re_reviewed = set(
+        session.execute(
+            select(Event.petition_id).where(Event.petition_id.in_(both), Event.kind == "recheck_reply")
+        ).scalars()
+    )
     for link in links:
         if link.kind != "both":
             continue
         earlier = session.get(Petition, link.earlier_id)
-        if earlier is not None and is_final(earlier):
+        if earlier is not None and (earlier.status == "recheck_replied" or earlier.id in re_reviewed):
             petition.repeats_final_id = earlier.id
             add_event(
                 session,

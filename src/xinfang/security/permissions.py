@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_
+from sqlalchemy import Select, false, or_, select
 
 from xinfang.cases.enums import OrgKind, Role
 from xinfang.errors import NotFound, PermissionDenied
@@ -29,6 +29,32 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "routing.read": frozenset({R, H, S, L, A}),
     # Editing the responsibility list and deciding suggested keywords (which writes a new rules version).
     "routing.manage": frozenset({A}),
+    # Early-warning alerts: analysts (督查), leaders and admins read, acknowledge and resolve them.
+    "alert.read": frozenset({S, L, A}),
+    "alert.manage": frozenset({S, L, A}),
+    # 访调诉 referrals: refer (the roles that may divert), read (scoped like petitions), record by hand and export
+    # (contacts included: a hand-over), count; operators see and resend dead-lettered jobs.
+    "referral.create": frozenset({R, H}),
+    "referral.read": frozenset({R, H, S, L, A}),
+    "referral.manage": frozenset({R, H, A}),
+    "referral.stats": frozenset({R, S, L, A}),
+    "jobs.manage": frozenset({A}),
+    # 案件评查: read reviews and figures; run the automatic review (the CLI/jobs act as the system, role admin);
+    # draw samples and record verdicts (督查 as the reviewer).
+    "review.read": frozenset({S, L, A}),
+    "review.run": frozenset({S, A}),
+    "review.judge": frozenset({S}),
+    # Heat map, hot matters, forecast, monthly report (reads are scoped like petitions).
+    "analytics.read": frozenset({R, H, S, L, A}),
+    # 重点人员: a sensitive label with personal history; every view is audited.
+    "analytics.key_petitioners": frozenset({S, L, A}),
+    # Prevention (issue 9): the dispute-screening ledger (townships record, the county reads), its bulk import, the
+    # stability risk assessment register, joint handling (the bureau coordinates; co-handlers reply their parts).
+    "prevention.read": frozenset({R, H, S, L, A}),
+    "prevention.write": frozenset({R, H, A}),
+    "prevention.assess": frozenset({R, A}),
+    "joint.manage": frozenset({R, H, A}),
+    "joint.reply": frozenset({H}),
 }
 
 
@@ -69,8 +95,20 @@ def scope_petitions(query: Select[Any], actor: Actor) -> Select[Any]:
     ]
     if actor.township_code:
         conditions.append(Petition.township_code == actor.township_code)
+    conditions.append(_granted_access(actor.org_unit_id))
     not_accused = or_(Petition.accused_unit_id.is_(None), Petition.accused_unit_id != actor.org_unit_id)
     return query.where(or_(*conditions), not_accused)
+
+
+def _granted_access(unit_id: int) -> Any:
+    """A unit with an explicit grant (cases.models.PetitionAccess, e.g. a co-handling department) sees the petition."""
+    from xinfang.cases.models import Petition, PetitionAccess
+
+    return (
+        select(PetitionAccess.id)
+        .where(PetitionAccess.petition_id == Petition.id, PetitionAccess.unit_id == unit_id)
+        .exists()
+    )
 
 
 def may_see_petition(actor: Actor, petition: Any) -> bool:
@@ -83,7 +121,10 @@ def may_see_petition(actor: Actor, petition: Any) -> bool:
         petition.reviewing_unit_id,
     ):
         return True
-    return bool(actor.township_code and petition.township_code == actor.township_code)
+    if actor.township_code and petition.township_code == actor.township_code:
+        return True
+    grants = getattr(petition, "access_grants", None) or ()
+    return actor.org_unit_id is not None and any(g.unit_id == actor.org_unit_id for g in grants)
 
 
 def require_petition_visible(actor: Actor, petition: Any) -> None:

@@ -14,8 +14,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from xinfang.config import Settings
 from xinfang.errors import AuthenticationFailed, XinfangError
 from xinfang.runtime import Runtime
+from xinfang.web import middleware
+from xinfang.web.api import admin as admin_api
+from xinfang.web.api import alerts as alerts_api
+from xinfang.web.api import analytics as analytics_api
+from xinfang.web.api import desk as desk_api
 from xinfang.web.api import dispatch, organisation, petitions, procedure, supervision, system
+from xinfang.web.api import jobs as jobs_api
+from xinfang.web.api import referrals as referrals_api
+from xinfang.web.api import review as review_api
+from xinfang.web.metrics import Metrics
 from xinfang.web.pages import router as pages_router
+from xinfang.web.prevention_pages import all_routes as prevention_routes
 from xinfang.web.public import router as public_router
 
 HERE = Path(__file__).parent
@@ -32,14 +42,24 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         description="信访件登记、智能分派、依法办理与分析。个人信息(身份证号、电话)在所有响应中均已脱敏。",
     )
     app.state.runtime = runtime
+    app.state.metrics = Metrics()
+    middleware.install(app, metrics=app.state.metrics, production=settings.environment == "production")
     app.include_router(system.router)
+    app.include_router(review_api.router)
     app.include_router(organisation.router)
     app.include_router(petitions.router)
     app.include_router(dispatch.router)
+    app.include_router(alerts_api.router)
     app.include_router(procedure.router)
     app.include_router(supervision.router)
+    app.include_router(desk_api.router)
+    app.include_router(admin_api.router)
+    app.include_router(referrals_api.router)
+    app.include_router(jobs_api.router)
+    app.include_router(analytics_api.router)
     app.include_router(pages_router)
     app.include_router(public_router)
+    app.include_router(prevention_routes)  # issue 9: /api prevention + joint, staff pages, /public/submit
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
     return app

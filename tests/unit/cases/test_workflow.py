@@ -54,6 +54,7 @@ VALID_PAYLOAD: dict[Action, dict[str, Any]] = {
     Action.SUPERVISE: {"instruction": "请于三日内报告办理进展"},
     Action.TAKE_CHARGE: {},
     Action.CONCLUDE: {},
+    Action.SETTLE: {"agreement": "双方达成调解协议"},
 }
 
 # The specification, written out independently of the table so that a change to the table has to change this too.
@@ -75,6 +76,7 @@ EXPECTED_FROM: dict[Action, set[Status]] = {
     Action.SUPERVISE: set(Status),
     Action.TAKE_CHARGE: set(Status),
     Action.CONCLUDE: {S.REPLIED, S.REVIEW_REPLIED, S.RECHECK_REPLIED, S.REFUSED, S.DIVERTED, S.INFORMED},
+    Action.SETTLE: {S.REGISTERED, S.PENDING_REVIEW, S.FORWARDED, S.ASSIGNED, S.ACCEPTED, S.EXTENDED},
 }
 EXPECTED_ROLES: dict[Action, set[Role]] = {
     Action.FORWARD: {R},
@@ -94,6 +96,7 @@ EXPECTED_ROLES: dict[Action, set[Role]] = {
     Action.SUPERVISE: {SUP},
     Action.TAKE_CHARGE: {L},
     Action.CONCLUDE: {R, H},
+    Action.SETTLE: {R, H},
 }
 EXPECTED_NOTICE: dict[Action, NoticeKind | None] = {
     Action.INFORM: NoticeKind.REFERRAL,
@@ -107,7 +110,11 @@ EXPECTED_NOTICE: dict[Action, NoticeKind | None] = {
 }
 
 # A context in which every window is open and nothing is overdue: only status and role decide.
-OPEN = CaseContext(today=D("2026-03-02"), open_clocks={rule: D("2026-12-31") for rule in Rule})
+OPEN = CaseContext(
+    today=D("2026-03-02"), open_clocks={rule: D("2026-12-31") for rule in Rule}, has_mediation_agreement=True
+)
+# The everyday context: no mediation agreement recorded, so 调解结案 is not on offer.
+USUAL = replace(OPEN, has_mediation_agreement=False)
 
 
 def _role_for(action: Action) -> Role:
@@ -478,7 +485,7 @@ def test_refusing_a_repeat_of_a_final_matter_issues_the_not_accepted_again_notic
 # --- what the UI shows ---------------------------------------------------------------------------------------------
 
 
-def _names(status: Status, role: Role, ctx: CaseContext = OPEN) -> list[str]:
+def _names(status: Status, role: Role, ctx: CaseContext = USUAL) -> list[str]:
     return [step.action.value for step in available_actions(status, role, ctx)]
 
 
@@ -495,8 +502,19 @@ def test_available_actions_for_each_role() -> None:
 def test_available_actions_hide_what_a_precondition_would_refuse() -> None:
     late = CaseContext(today=D("2026-04-02"), open_clocks=_reply_served_on(D("2026-03-02")))
     assert _names(S.REPLIED, R, late) == ["evaluate", "conclude"]
-    assert "extend" not in _names(S.ACCEPTED, H, replace(OPEN, has_extension=True))
-    assert "accept" not in _names(S.FORWARDED, H, replace(OPEN, is_repeat_of_final=True))
+    assert "extend" not in _names(S.ACCEPTED, H, replace(USUAL, has_extension=True))
+    assert "accept" not in _names(S.FORWARDED, H, replace(USUAL, is_repeat_of_final=True))
+
+
+def test_settling_by_mediation_needs_a_recorded_agreement() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        check(S.ACCEPTED, Action.SETTLE, H, {"agreement": "达成协议"}, USUAL)
+    assert err.value.code == "workflow.no_mediation_agreement"
+    t = check(S.ACCEPTED, Action.SETTLE, H, {"agreement": "达成协议"}, OPEN)
+    assert t.to_status is S.CONCLUDED and t.notice is None and not t.opens
+    assert Rule.HANDLE in t.closes and Rule.FORWARD in t.closes
+    assert "settle" in _names(S.FORWARDED, H, OPEN)
+    assert "settle" not in _names(S.REPLIED, R, OPEN)
 
 
 # --- consistency with the other modules ----------------------------------------------------------------------------

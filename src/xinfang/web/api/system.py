@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import text
 
 from xinfang.errors import AuthenticationFailed
@@ -56,3 +57,31 @@ def me(actor: ActorDep) -> dict[str, object]:
         "unit": actor.org_code,
         "unit_kind": actor.org_kind.value if actor.org_kind else None,
     }
+
+
+@router.get("/metrics", tags=["system"], response_class=PlainTextResponse)
+def metrics(request: Request, session: SessionDep, runtime: RuntimeDep) -> str:
+    """Prometheus text format. No login (scraped from the intranet monitoring host); it holds counts only."""
+    from sqlalchemy import func, select
+
+    from xinfang.cases.models import Clock, Petition
+    from xinfang.clock import local_date
+
+    today = local_date(runtime.clock.now())
+    petitions = session.execute(select(func.count()).select_from(Petition)).scalar_one()
+    overdue = session.execute(
+        select(func.count())
+        .select_from(Clock)
+        .where(
+            Clock.closed_on.is_(None),
+            Clock.due_on < today,
+            Clock.binds_petitioner.is_(False),
+            Clock.rule != "object",
+        )
+    ).scalar_one()
+    return request.app.state.metrics.render(
+        {
+            "xinfang_petitions_total": ("Petitions registered", petitions),
+            "xinfang_overdue_clocks": ("Open statutory clocks past their due date", overdue),
+        }
+    )

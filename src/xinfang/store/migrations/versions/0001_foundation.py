@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 01:47:25.484837
+Create Date: 2026-11-30 02:47:28.422032
 """
 
 import sqlalchemy as sa
@@ -48,6 +48,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
 
     op.create_table(
+        "hot_matters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("label_score", sa.Float(), nullable=False),
+        sa.Column(
+            "key_terms",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "centroid",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "keys",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("township_code", sa.String(length=9), nullable=True),
+        sa.Column("category", sa.String(length=50), nullable=True),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hot_matters")),
+    )
+    with op.batch_alter_table("hot_matters", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_hot_matters_last_at"), ["last_at"], unique=False)
+
+    op.create_table(
+        "jobs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_by", sa.String(length=100), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+    )
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_jobs_kind"), ["kind"], unique=False)
+        batch_op.create_index("ix_jobs_state_due", ["state", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "org_units",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -69,12 +124,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_org_units_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "referral_callback_nonces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=20), nullable=False),
+        sa.Column("nonce", sa.String(length=100), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_callback_nonces")),
+        sa.UniqueConstraint("platform", "nonce", name=op.f("uq_referral_callback_nonces_platform_nonce")),
+    )
+    with op.batch_alter_table("referral_callback_nonces", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_referral_callback_nonces_seen_at"), ["seen_at"], unique=False)
+
+    op.create_table(
         "throttles",
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_throttles")),
     )
+    op.create_table(
+        "hot_matter_terms",
+        sa.Column("matter_id", sa.Integer(), nullable=False),
+        sa.Column("term", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["matter_id"],
+            ["hot_matters.id"],
+            name=op.f("fk_hot_matter_terms_matter_id_hot_matters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("matter_id", "term", name=op.f("pk_hot_matter_terms")),
+    )
+    with op.batch_alter_table("hot_matter_terms", schema=None) as batch_op:
+        batch_op.create_index("ix_hot_matter_terms_term", ["term"], unique=False)
+
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,6 +175,53 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("situation_key", sa.String(length=120), nullable=False),
+        sa.Column("tier", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=15), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("township_code", sa.String(length=9), nullable=True),
+        sa.Column("category", sa.String(length=50), nullable=True),
+        sa.Column(
+            "methods",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "evidence",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "petition_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("first_signal_on", sa.Date(), nullable=False),
+        sa.Column("last_signal_on", sa.Date(), nullable=False),
+        sa.Column("signal_days", sa.Integer(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("red_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["acknowledged_by_id"], ["users.id"], name=op.f("fk_alerts_acknowledged_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"], ["users.id"], name=op.f("fk_alerts_resolved_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
+    )
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_alerts_key_status", ["situation_key", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alerts_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alerts_tier"), ["tier"], unique=False)
+
     op.create_table(
         "auth_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -125,6 +254,58 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
     )
     op.create_table(
+        "prevention_risk_projects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("risk_level", sa.String(length=4), nullable=False),
+        sa.Column("risk_points", sa.Text(), nullable=False),
+        sa.Column("measures", sa.Text(), nullable=False),
+        sa.Column("responsible_unit_id", sa.Integer(), nullable=True),
+        sa.Column("conclusion", sa.String(length=20), nullable=False),
+        sa.Column("assessed_on", sa.Date(), nullable=False),
+        sa.Column("start_on", sa.Date(), nullable=False),
+        sa.Column(
+            "places",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "keywords",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("is_demo", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_prevention_risk_projects_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["responsible_unit_id"],
+            ["org_units.id"],
+            name=op.f("fk_prevention_risk_projects_responsible_unit_id_org_units"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_risk_projects")),
+    )
+    op.create_table(
+        "review_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("unit_code", sa.String(length=32), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("random_share", sa.Float(), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("population", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_review_samples_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_samples")),
+    )
+    op.create_table(
         "routing_rule_versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
@@ -146,6 +327,48 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("routing_rule_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_routing_rule_versions_is_active"), ["is_active"], unique=False)
+
+    op.create_table(
+        "alert_actions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_alert_actions_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name=op.f("fk_alert_actions_alert_id_alerts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_actions")),
+    )
+    with op.batch_alter_table("alert_actions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alert_actions_alert_id"), ["alert_id"], unique=False)
+
+    op.create_table(
+        "alert_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=50), nullable=False),
+        sa.Column("tier", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name=op.f("fk_alert_deliveries_alert_id_alerts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_deliveries")),
+        sa.UniqueConstraint(
+            "alert_id", "channel", "tier", name=op.f("uq_alert_deliveries_alert_id_channel_tier")
+        ),
+    )
+    with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alert_deliveries_alert_id"), ["alert_id"], unique=False)
+        batch_op.create_index("ix_alert_deliveries_due", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "keyword_decisions",
@@ -237,6 +460,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_petitions_category"), ["category"], unique=False)
         batch_op.create_index("ix_petitions_dept_status", ["department_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_petitions_division_code"), ["division_code"], unique=False)
+        batch_op.create_index(
+            "ix_petitions_heat_division", ["division_code", "received_at", "category", "source"], unique=False
+        )
+        batch_op.create_index(
+            "ix_petitions_heat_township", ["township_code", "received_at", "category", "source"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_petitions_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_petitions_status"), ["status"], unique=False)
         batch_op.create_index(
@@ -263,6 +492,40 @@ def upgrade() -> None:
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_attachments_petition_id"), ["petition_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachments_sha256"), ["sha256"], unique=False)
+
+    op.create_table(
+        "case_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("rules_version", sa.String(length=30), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column(
+            "findings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("unit_code", sa.String(length=32), nullable=True),
+        sa.Column("concluded_on", sa.Date(), nullable=True),
+        sa.Column("trigger", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_case_reviews_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_case_reviews_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_reviews")),
+    )
+    with op.batch_alter_table("case_reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_reviews_concluded_on"), ["concluded_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_case_reviews_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index(
+            "ix_case_reviews_petition_version", ["petition_id", "rules_version"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_case_reviews_score"), ["score"], unique=False)
+        batch_op.create_index(batch_op.f("ix_case_reviews_unit_code"), ["unit_code"], unique=False)
 
     op.create_table(
         "clocks",
@@ -344,6 +607,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_petition_id"), ["petition_id"], unique=False)
 
     op.create_table(
+        "hot_matter_members",
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("matter_id", sa.Integer(), nullable=False),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["matter_id"],
+            ["hot_matters.id"],
+            name=op.f("fk_hot_matter_members_matter_id_hot_matters"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_hot_matter_members_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("petition_id", name=op.f("pk_hot_matter_members")),
+    )
+    with op.batch_alter_table("hot_matter_members", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_hot_matter_members_matter_id"), ["matter_id"], unique=False)
+
+    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=True),
@@ -370,6 +656,31 @@ def upgrade() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notifications_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notifications_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "petition_access",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=30), nullable=False),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_petition_access_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_petition_access_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_petition_access")),
+        sa.UniqueConstraint(
+            "petition_id", "unit_id", "reason", name=op.f("uq_petition_access_petition_id_unit_id_reason")
+        ),
+    )
+    with op.batch_alter_table("petition_access", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_petition_access_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_petition_access_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "petition_links",
@@ -448,6 +759,192 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_petitioners_phone_bidx"), ["phone_bidx"], unique=False)
 
     op.create_table(
+        "prevention_joint_meetings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=True),
+        sa.Column("held_on", sa.Date(), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column(
+            "attendees",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("decisions", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_prevention_joint_meetings_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_prevention_joint_meetings_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_joint_meetings")),
+    )
+    with op.batch_alter_table("prevention_joint_meetings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prevention_joint_meetings_petition_id"), ["petition_id"], unique=False
+        )
+
+    op.create_table(
+        "prevention_joint_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("task", sa.Text(), nullable=False),
+        sa.Column("start_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_on", sa.Date(), nullable=True),
+        sa.Column("replied_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_prevention_joint_tasks_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_prevention_joint_tasks_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["replied_by_id"], ["users.id"], name=op.f("fk_prevention_joint_tasks_replied_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_prevention_joint_tasks_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_joint_tasks")),
+        sa.UniqueConstraint(
+            "petition_id", "unit_id", name=op.f("uq_prevention_joint_tasks_petition_id_unit_id")
+        ),
+    )
+    with op.batch_alter_table("prevention_joint_tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_joint_open_due", ["status", "due_on"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prevention_joint_tasks_petition_id"), ["petition_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_prevention_joint_tasks_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "prevention_ledger_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("risk_level", sa.String(length=4), nullable=False),
+        sa.Column(
+            "parties",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("division_code", sa.String(length=12), nullable=True),
+        sa.Column("township_code", sa.String(length=9), nullable=True),
+        sa.Column("lng", sa.Float(), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("responsible_person", sa.String(length=50), nullable=False),
+        sa.Column("responsible_unit_id", sa.Integer(), nullable=True),
+        sa.Column("screened_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("photo_sha256", sa.String(length=64), nullable=True),
+        sa.Column("photo_type", sa.String(length=100), nullable=True),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("petition_id", sa.Integer(), nullable=True),
+        sa.Column("dedup_key", sa.String(length=80), nullable=False),
+        sa.Column("is_demo", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_prevention_ledger_entries_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"], ["petitions.id"], name=op.f("fk_prevention_ledger_entries_petition_id_petitions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["responsible_unit_id"],
+            ["org_units.id"],
+            name=op.f("fk_prevention_ledger_entries_responsible_unit_id_org_units"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_ledger_entries")),
+        sa.UniqueConstraint("dedup_key", name=op.f("uq_prevention_ledger_entries_dedup_key")),
+    )
+    with op.batch_alter_table("prevention_ledger_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prevention_ledger_entries_division_code"), ["division_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_prevention_ledger_entries_responsible_unit_id"),
+            ["responsible_unit_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_prevention_ledger_entries_township_code"), ["township_code"], unique=False
+        )
+        batch_op.create_index("ix_prevention_ledger_open_due", ["status", "due_on"], unique=False)
+
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("delivery", sa.String(length=10), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column("remote_id", sa.String(length=100), nullable=True),
+        sa.Column(
+            "consent",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "bundle",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("outcome_note", sa.String(length=500), nullable=True),
+        sa.Column("paused_on", sa.Date(), nullable=True),
+        sa.Column("paused_status", sa.String(length=30), nullable=True),
+        sa.Column(
+            "paused_clock_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("resumed_on", sa.Date(), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_referrals_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_referrals_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["org_units.id"], name=op.f("fk_referrals_unit_id_org_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_referrals_idempotency_key")),
+    )
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_referrals_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_referrals_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index("ix_referrals_platform_remote", ["platform", "remote_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_referrals_status"), ["status"], unique=False)
+
+    op.create_table(
         "routing_corrections",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("petition_id", sa.Integer(), nullable=False),
@@ -506,11 +1003,196 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_supervisions_petition_id"), ["petition_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_supervisions_unit_id"), ["unit_id"], unique=False)
 
+    op.create_table(
+        "prevention_ledger_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["prevention_ledger_entries.id"],
+            name=op.f("fk_prevention_ledger_links_entry_id_prevention_ledger_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_prevention_ledger_links_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_ledger_links")),
+        sa.UniqueConstraint(
+            "entry_id", "petition_id", name=op.f("uq_prevention_ledger_links_entry_id_petition_id")
+        ),
+    )
+    with op.batch_alter_table("prevention_ledger_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prevention_ledger_links_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prevention_ledger_links_petition_id"), ["petition_id"], unique=False
+        )
+
+    op.create_table(
+        "prevention_mediation_steps",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("step_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_prevention_mediation_steps_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["prevention_ledger_entries.id"],
+            name=op.f("fk_prevention_mediation_steps_entry_id_prevention_ledger_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prevention_mediation_steps")),
+    )
+    with op.batch_alter_table("prevention_mediation_steps", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prevention_mediation_steps_entry_id"), ["entry_id"], unique=False
+        )
+
+    op.create_table(
+        "referral_status_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("previous", sa.String(length=20), nullable=True),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_referral_status_changes_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referrals.id"],
+            name=op.f("fk_referral_status_changes_referral_id_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_status_changes")),
+        sa.UniqueConstraint(
+            "referral_id", "event_id", name=op.f("uq_referral_status_changes_referral_id_event_id")
+        ),
+    )
+    with op.batch_alter_table("referral_status_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_referral_status_changes_referral_id"), ["referral_id"], unique=False
+        )
+
+    op.create_table(
+        "review_sample_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sample_id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=10), nullable=False),
+        sa.Column("risk_weight", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_review_sample_items_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["case_reviews.id"],
+            name=op.f("fk_review_sample_items_review_id_case_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sample_id"],
+            ["review_samples.id"],
+            name=op.f("fk_review_sample_items_sample_id_review_samples"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_sample_items")),
+        sa.UniqueConstraint(
+            "sample_id", "petition_id", name=op.f("uq_review_sample_items_sample_id_petition_id")
+        ),
+    )
+    with op.batch_alter_table("review_sample_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_sample_items_sample_id"), ["sample_id"], unique=False)
+
+    op.create_table(
+        "review_verdicts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("petition_id", sa.Integer(), nullable=False),
+        sa.Column("sample_id", sa.Integer(), nullable=True),
+        sa.Column("overall", sa.String(length=10), nullable=False),
+        sa.Column(
+            "findings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["petition_id"],
+            ["petitions.id"],
+            name=op.f("fk_review_verdicts_petition_id_petitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["case_reviews.id"],
+            name=op.f("fk_review_verdicts_review_id_case_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"], ["users.id"], name=op.f("fk_review_verdicts_reviewer_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sample_id"],
+            ["review_samples.id"],
+            name=op.f("fk_review_verdicts_sample_id_review_samples"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_verdicts")),
+    )
+    with op.batch_alter_table("review_verdicts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_verdicts_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_review_verdicts_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_review_verdicts_review_id"), ["review_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("review_verdicts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_verdicts_review_id"))
+        batch_op.drop_index(batch_op.f("ix_review_verdicts_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_review_verdicts_created_at"))
+
+    op.drop_table("review_verdicts")
+    with op.batch_alter_table("review_sample_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_sample_items_sample_id"))
+
+    op.drop_table("review_sample_items")
+    with op.batch_alter_table("referral_status_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referral_status_changes_referral_id"))
+
+    op.drop_table("referral_status_changes")
+    with op.batch_alter_table("prevention_mediation_steps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prevention_mediation_steps_entry_id"))
+
+    op.drop_table("prevention_mediation_steps")
+    with op.batch_alter_table("prevention_ledger_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prevention_ledger_links_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_prevention_ledger_links_entry_id"))
+
+    op.drop_table("prevention_ledger_links")
     with op.batch_alter_table("supervisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_supervisions_unit_id"))
         batch_op.drop_index(batch_op.f("ix_supervisions_petition_id"))
@@ -520,6 +1202,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_routing_corrections_petition_id"))
 
     op.drop_table("routing_corrections")
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referrals_status"))
+        batch_op.drop_index("ix_referrals_platform_remote")
+        batch_op.drop_index(batch_op.f("ix_referrals_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_referrals_created_at"))
+
+    op.drop_table("referrals")
+    with op.batch_alter_table("prevention_ledger_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_prevention_ledger_open_due")
+        batch_op.drop_index(batch_op.f("ix_prevention_ledger_entries_township_code"))
+        batch_op.drop_index(batch_op.f("ix_prevention_ledger_entries_responsible_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_prevention_ledger_entries_division_code"))
+
+    op.drop_table("prevention_ledger_entries")
+    with op.batch_alter_table("prevention_joint_tasks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prevention_joint_tasks_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_prevention_joint_tasks_petition_id"))
+        batch_op.drop_index("ix_joint_open_due")
+
+    op.drop_table("prevention_joint_tasks")
+    with op.batch_alter_table("prevention_joint_meetings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prevention_joint_meetings_petition_id"))
+
+    op.drop_table("prevention_joint_meetings")
     with op.batch_alter_table("petitioners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_petitioners_phone_bidx"))
         batch_op.drop_index(batch_op.f("ix_petitioners_petition_id"))
@@ -535,11 +1241,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_petition_links_earlier_id"))
 
     op.drop_table("petition_links")
+    with op.batch_alter_table("petition_access", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_petition_access_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_petition_access_petition_id"))
+
+    op.drop_table("petition_access")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notifications_user_id"))
         batch_op.drop_index(batch_op.f("ix_notifications_unit_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("hot_matter_members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hot_matter_members_matter_id"))
+
+    op.drop_table("hot_matter_members")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_petition_id"))
 
@@ -554,6 +1269,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_clocks_open_due")
 
     op.drop_table("clocks")
+    with op.batch_alter_table("case_reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_reviews_unit_code"))
+        batch_op.drop_index(batch_op.f("ix_case_reviews_score"))
+        batch_op.drop_index("ix_case_reviews_petition_version")
+        batch_op.drop_index(batch_op.f("ix_case_reviews_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_case_reviews_concluded_on"))
+
+    op.drop_table("case_reviews")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attachments_sha256"))
         batch_op.drop_index(batch_op.f("ix_attachments_petition_id"))
@@ -563,27 +1286,63 @@ def downgrade() -> None:
         batch_op.drop_index("ix_petitions_township_received")
         batch_op.drop_index(batch_op.f("ix_petitions_status"))
         batch_op.drop_index(batch_op.f("ix_petitions_received_at"))
+        batch_op.drop_index("ix_petitions_heat_township")
+        batch_op.drop_index("ix_petitions_heat_division")
         batch_op.drop_index(batch_op.f("ix_petitions_division_code"))
         batch_op.drop_index("ix_petitions_dept_status")
         batch_op.drop_index(batch_op.f("ix_petitions_category"))
 
     op.drop_table("petitions")
     op.drop_table("keyword_decisions")
+    with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_alert_deliveries_due")
+        batch_op.drop_index(batch_op.f("ix_alert_deliveries_alert_id"))
+
+    op.drop_table("alert_deliveries")
+    with op.batch_alter_table("alert_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alert_actions_alert_id"))
+
+    op.drop_table("alert_actions")
     with op.batch_alter_table("routing_rule_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_routing_rule_versions_is_active"))
 
     op.drop_table("routing_rule_versions")
+    op.drop_table("review_samples")
+    op.drop_table("prevention_risk_projects")
     op.drop_table("import_batches")
     with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_tokens_user_id"))
 
     op.drop_table("auth_tokens")
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alerts_tier"))
+        batch_op.drop_index(batch_op.f("ix_alerts_status"))
+        batch_op.drop_index("ix_alerts_key_status")
+
+    op.drop_table("alerts")
     op.drop_table("users")
+    with op.batch_alter_table("hot_matter_terms", schema=None) as batch_op:
+        batch_op.drop_index("ix_hot_matter_terms_term")
+
+    op.drop_table("hot_matter_terms")
     op.drop_table("throttles")
+    with op.batch_alter_table("referral_callback_nonces", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referral_callback_nonces_seen_at"))
+
+    op.drop_table("referral_callback_nonces")
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_org_units_kind"))
 
     op.drop_table("org_units")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_state_due")
+        batch_op.drop_index(batch_op.f("ix_jobs_kind"))
+
+    op.drop_table("jobs")
+    with op.batch_alter_table("hot_matters", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hot_matters_last_at"))
+
+    op.drop_table("hot_matters")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_action"))
 

@@ -1,0 +1,358 @@
+"""Background jobs and the transactional outbox: rows written with the change, delivered later by a worker.
+
+A slice that must tell the outside world about a change calls `enqueue(session, kind=..., payload=...)` in the *same*
+transaction as the change itself, so the change and the intention to deliver it commit or roll back together
+(nothing is lost, nothing is sent for a change that did not happen). A worker (`xinfang worker`) then:
+
+1. **claims** one due row in a short transaction of its own: state `pending` and `next_attempt_at <= now`, or state
+   `running` whose lease ran out (its worker died mid-job). PostgreSQL selects with `FOR UPDATE SKIP LOCKED`, so
+   concurrent workers pass over each other's rows; on every backend the claim is a conditional UPDATE
+   (`WHERE id = ? AND attempts = ? AND <still claimable>`) and a row count other than 1 means another worker won.
+   SQLite serialises writers (transactions begin IMMEDIATE), which makes that UPDATE atomic there too.
+2. **runs** the handler registered for the row's `kind` with no transaction held (handlers open short sessions
+   themselves and must never hold a write lock during network calls);
+3. **finishes**: `done`; or, on failure, `pending` again with `next_attempt_at` pushed back exponentially
+   (base x 2^(attempt-1), capped, plus up to 25% jitter so that a recovering platform is not hit by every worker at
+   once); after `max_attempts` attempts, or at once for a non-retryable `IntegrationError`, the row goes to the
+   dead-letter state `dead`, where an operator sees it (`GET /api/jobs?state=dead`, `xinfang jobs list`) and can
+   send it again (`retry`). The finishing UPDATE is conditional on the attempt the worker claimed, so a worker whose
+   lease expired cannot overwrite the result of the worker that took the row over.
+
+Delivery is therefore *at least once*: a worker killed after the remote side acted but before `done` was written
+leads to a second attempt. Handlers make that harmless with idempotency keys (the referral slice sends the same key
+on every attempt and the platform answers a repeated key with the record it already has).
+
+The module is generic: a `kind` string, a JSON payload and a `JobRegistry` of handlers built at start-up (never at
+import). Lease: a handler must finish within `lease` seconds (adapters use shorter network timeouts).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from xinfang.errors import IntegrationError, InvalidTransition, NotFound
+from xinfang.store.base import Base, JSONType, UTCDateTime
+from xinfang.store.db import is_postgres
+
+log = logging.getLogger("xinfang.jobs")
+
+MAX_ERROR_CHARS = 500
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Job(Base):
+    """One unit of background work or one outbox message. Never deleted by the worker (an operator may purge)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default=JobState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float = 30.0
+    max_seconds: float = 3600.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, rng: random.Random) -> timedelta:
+        """Back-off after the `attempt`-th failure (1-based): base x 2^(attempt-1), capped, + up to `jitter`."""
+        seconds = min(self.base_seconds * 2 ** max(attempt - 1, 0), self.max_seconds)
+        return timedelta(seconds=seconds * (1 + rng.uniform(0, self.jitter)))
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What a handler receives: the row's data at claim time (not the ORM object: no session is open)."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int  # 1 for the first attempt
+    max_attempts: int
+
+
+Handler = Callable[[ClaimedJob], None]
+# Called in the transaction that moves the row to `dead`: lets the owning slice reflect the failure (e.g. mark a
+# referral as 发送失败 and tell its unit). Must not raise for ordinary data.
+DeadHook = Callable[[Session, ClaimedJob, datetime], None]
+
+
+@dataclass
+class JobRegistry:
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    dead_hooks: dict[str, DeadHook] = field(default_factory=dict)
+
+    def register(self, kind: str, handler: Handler, *, on_dead: DeadHook | None = None) -> None:
+        if kind in self.handlers:
+            raise ValueError(f"job kind registered twice: {kind}")
+        self.handlers[kind] = handler
+        if on_dead is not None:
+            self.dead_hooks[kind] = on_dead
+
+
+# ---- writing (in the caller's transaction) --------------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    max_attempts: int = 8,
+    delay: timedelta = timedelta(0),
+) -> Job:
+    """Add a job in the caller's transaction; it becomes visible to workers when that transaction commits."""
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state=JobState.PENDING.value,
+        attempts=0,
+        max_attempts=max_attempts,
+        next_attempt_at=now + delay,
+        created_at=now,
+    )
+    session.add(job)
+    return job
+
+
+# ---- claiming and finishing (each in its own short transaction) -------------------------------------------------
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        (Job.state == JobState.PENDING.value) & (Job.next_attempt_at <= now),
+        (Job.state == JobState.RUNNING.value) & (Job.locked_until < now),
+    )
+
+
+def claim(
+    factory: sessionmaker[Session],
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    kinds: Iterable[str] | None = None,
+) -> ClaimedJob | None:
+    """Take the most overdue claimable job, or None. Safe with any number of workers on either backend."""
+    with factory() as session, session.begin():
+        q = select(Job.id, Job.attempts).where(_claimable(now))
+        if kinds is not None:
+            q = q.where(Job.kind.in_(list(kinds)))
+        q = q.order_by(Job.next_attempt_at, Job.id).limit(1)
+        if is_postgres(session):
+            q = q.with_for_update(skip_locked=True)
+        row = session.execute(q).first()
+        if row is None:
+            return None
+        job_id, seen = row
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.attempts == seen, _claimable(now))
+            .values(
+                state=JobState.RUNNING.value,
+                attempts=seen + 1,
+                locked_by=worker_id[:100],
+                locked_until=now + lease,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None  # another worker won the race; the caller simply tries again
+        job = session.get(Job, job_id)
+        assert job is not None
+        return ClaimedJob(job.id, job.kind, dict(job.payload or {}), job.attempts, job.max_attempts)
+
+
+def _finish(session: Session, job: ClaimedJob, **values: Any) -> bool:
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.attempts == job.attempt, Job.state == JobState.RUNNING.value)
+        .values(locked_by=None, locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def complete(factory: sessionmaker[Session], job: ClaimedJob, *, now: datetime) -> bool:
+    with factory() as session, session.begin():
+        return _finish(session, job, state=JobState.DONE.value, finished_at=now, last_error=None)
+
+
+def fail(
+    factory: sessionmaker[Session],
+    job: ClaimedJob,
+    *,
+    error: str,
+    retryable: bool,
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random,
+    on_dead: DeadHook | None = None,
+) -> JobState | None:
+    """Schedule the next attempt or dead-letter the job; returns the new state (None: the row was taken over)."""
+    with factory() as session, session.begin():
+        if retryable and job.attempt < job.max_attempts:
+            ok = _finish(
+                session,
+                job,
+                state=JobState.PENDING.value,
+                next_attempt_at=now + policy.delay(job.attempt, rng),
+                last_error=error[:MAX_ERROR_CHARS],
+            )
+            return JobState.PENDING if ok else None
+        ok = _finish(
+            session, job, state=JobState.DEAD.value, finished_at=now, last_error=error[:MAX_ERROR_CHARS]
+        )
+        if ok and on_dead is not None:
+            on_dead(session, job, now)
+        return JobState.DEAD if ok else None
+
+
+# ---- the operator's view ----------------------------------------------------------------------------------------
+
+
+def list_jobs(
+    session: Session, *, state: str | None = None, kind: str | None = None, limit: int = 200
+) -> list[Job]:
+    q = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state:
+        q = q.where(Job.state == state)
+    if kind:
+        q = q.where(Job.kind == kind)
+    return list(session.execute(q).scalars())
+
+
+def counts(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
+    return {state: n for state, n in rows}
+
+
+def retry(session: Session, *, job_id: int, now: datetime) -> Job:
+    """Send a dead-lettered job again: a fresh set of attempts from now. The caller checks permission and audits."""
+    job = session.execute(select(Job).where(Job.id == job_id).with_for_update()).scalar_one_or_none()
+    if job is None:
+        raise NotFound("任务不存在", code="job.not_found")
+    if job.state != JobState.DEAD.value:
+        raise InvalidTransition("只有失败(死信)的任务可以重新发送", code="job.not_dead", state=job.state)
+    job.state, job.attempts, job.next_attempt_at = JobState.PENDING.value, 0, now
+    job.finished_at = None
+    return job
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """What an operator sees: never the payload's content beyond ids (payloads hold ids, not personal data)."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "next_attempt_at": job.next_attempt_at,
+        "last_error": job.last_error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "payload": job.payload,
+    }
+
+
+# ---- the worker -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """Claims and runs jobs until stopped. `stop` is set by SIGTERM: the current job finishes, then the loop ends."""
+
+    sessions: sessionmaker[Session]
+    registry: JobRegistry
+    now: Callable[[], datetime]
+    worker_id: str
+    lease: timedelta = timedelta(minutes=5)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_seconds: float = 2.0
+    rng: random.Random = field(default_factory=random.Random)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run_one(self) -> bool:
+        """Claim and run one due job; False when none was due."""
+        job = claim(
+            self.sessions,
+            worker_id=self.worker_id,
+            now=self.now(),
+            lease=self.lease,
+            kinds=list(self.registry.handlers),
+        )
+        if job is None:
+            return False
+        if (
+            job.attempt > job.max_attempts
+        ):  # its workers kept vanishing mid-job (a poison job): stop retaking it
+            self._fail(job, "lease expired on every attempt", retryable=False)
+            return True
+        handler = self.registry.handlers[job.kind]
+        try:
+            handler(job)
+        except IntegrationError as exc:
+            self._fail(job, f"{exc.code}: {exc.message}", retryable=exc.retryable)
+        except Exception as exc:  # a bug or an outage: retry later; the type only, messages may carry data
+            log.exception("job %s (%s) attempt %s failed", job.id, job.kind, job.attempt)
+            self._fail(job, type(exc).__name__, retryable=True)
+        else:
+            if not complete(self.sessions, job, now=self.now()):
+                log.warning("job %s finished after its lease was taken over", job.id)
+        return True
+
+    def _fail(self, job: ClaimedJob, error: str, *, retryable: bool) -> None:
+        state = fail(
+            self.sessions,
+            job,
+            error=error,
+            retryable=retryable,
+            now=self.now(),
+            policy=self.policy,
+            rng=self.rng,
+            on_dead=self.registry.dead_hooks.get(job.kind),
+        )
+        log.warning("job %s (%s) attempt %s failed -> %s", job.id, job.kind, job.attempt, state)
+
+    def run_until_idle(self, *, limit: int | None = None) -> int:
+        """Run due jobs until none is due (or `limit` ran, or stop was asked); returns how many ran."""
+        ran = 0
+        while not self.stop.is_set() and (limit is None or ran < limit) and self.run_one():
+            ran += 1
+        return ran
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            if not self.run_one():
+                self.stop.wait(self.poll_seconds)
