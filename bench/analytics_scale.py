@@ -286,10 +286,6 @@ def _create_unmigrated_tables(rt: Runtime) -> None:
     """Tables of slices whose models are not in the migration yet (alerts, while in progress): created directly."""
     from xinfang.store.schema import metadata
 
-    try:
-        import xinfang.alerts.models  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        pass
     metadata.create_all(rt.engine, checkfirst=True)
 
 
