@@ -94,6 +94,9 @@ def build_app() -> typer.Typer:
         from xinfang.cli.prevention import prevention_app
 
         app.add_typer(prevention_app, name="prevention")
+        from xinfang.cli.ocr import ocr as ocr_cmd
+
+        app.command("ocr")(ocr_cmd)
         _built = True
     return app
 

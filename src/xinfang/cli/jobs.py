@@ -33,6 +33,16 @@ def build_registry(rt: Runtime) -> Any:
         adapters=adapter_factory(rt.settings.referral_platforms, now=rt.clock.now),
         now=rt.clock.now,
     )
+    from xinfang.intake import letters
+
+    letters.register(
+        registry,
+        sessions=rt.sessions,
+        keyring=rt.keyring,
+        attachments_dir=rt.settings.attachments_dir,
+        analyser_for=rt.intake_analyser,
+        now=rt.clock.now,
+    )
     return registry
 
 

@@ -95,6 +95,8 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
         from xinfang.prevention.demo import load_prevention_demo  # ledger, risk projects, joint cases, grid
 
         story |= load_prevention_demo(session, rt=rt, now=now)
+        if fresh:
+            story["alerts"] = _replay_warning_scans(session, records=records, now=now)
     return {
         "units_created": created_units,
         "users_created": created_users,
@@ -103,3 +105,23 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
         **story,
         **feeds,
     }
+
+
+def _replay_warning_scans(session: Any, *, records: list[DemoRecord], now: Any) -> int:
+    """Run the daily warning scan over the days a scheduler would have scanned when it mattered: through each
+    injected surge and over the last 30 days. So the demo's alerts are found by the product, not written in."""
+    import dataclasses
+
+    from xinfang.alerts.service import run_warning_scan
+    from xinfang.analytics.warning import WarningConfig
+    from xinfang.demo.generator import surges_of
+
+    days = {local_date(now) - timedelta(days=d) for d in range(1, 31)}
+    for surge in surges_of(records):
+        span = (surge.end_on - surge.start_on).days + 4
+        days |= {surge.start_on + timedelta(days=d) for d in range(span)}
+    config = dataclasses.replace(WarningConfig(), scan_replicates=999)
+    opened = 0
+    for day in sorted(days):
+        opened += run_warning_scan(session, now=now, day=day, config=config).opened
+    return opened

@@ -132,6 +132,9 @@ async def upload_attachment(
         max_bytes=limit,
         now=runtime.clock.now(),
     )
+    from xinfang.intake.letters import enqueue_scan
+
+    enqueue_scan(session, petition=petition, attachment=att, now=runtime.clock.now())  # 来信扫描件: OCR job
     session.commit()
     return {
         "id": att.id,
