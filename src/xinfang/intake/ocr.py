@@ -96,9 +96,9 @@ def _decode(data: bytes) -> Any:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
-            img = img.convert("RGB")
+        with Image.open(io.BytesIO(data)) as opened:
+            # phone photos carry their rotation in EXIF
+            img = ImageOps.exif_transpose(opened).convert("RGB")
     except (OSError, Image.DecompressionBombError, ValueError) as exc:
         raise InvalidInput("无法读取图片", code="ocr.unreadable") from exc
     return _bounded(img)
@@ -110,7 +110,9 @@ def _bounded(img: Any) -> Any:
     longest = max(img.size)
     if longest > MAX_SIDE:
         scale = MAX_SIDE / longest
-        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+        img = img.resize(
+            (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.LANCZOS
+        )
     return img
 
 
