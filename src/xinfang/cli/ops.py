@@ -24,14 +24,17 @@ def backup_cmd(
     from xinfang.store.migrate import current_revision
 
     rt = runtime_for(db)
-    info = backup(
-        database_url=rt.settings.database_url,
-        attachments_dir=rt.settings.attachments_dir,
-        out=out,
-        now=rt.clock.now(),
-        revision=current_revision(rt.engine),
-        key_id=rt.settings.data_key_id,
-    )
+    try:
+        info = backup(
+            database_url=rt.settings.database_url,
+            attachments_dir=rt.settings.attachments_dir,
+            out=out,
+            now=rt.clock.now(),
+            revision=current_revision(rt.engine),
+            key_id=rt.settings.data_key_id,
+        )
+    finally:
+        rt.dispose()  # no pooled connection may outlive the command (a restore replaces the files under it)
     typer.echo(json.dumps({"backup": str(info.path), **info.manifest}, ensure_ascii=False))
 
 

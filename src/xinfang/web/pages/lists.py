@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -180,7 +180,43 @@ def _bulk_actions_for(actor: ActorDep, box: inbox.Box) -> dict[str, str]:
     return {}
 
 
-Period = Annotated[date | None, Query()]
+class ListQuery:
+    """The search and filter parameters every petition list takes (inbox boxes and the plain list alike)."""
+
+    def __init__(
+        self,
+        status: str | None = None,
+        channel: str | None = None,
+        category: Annotated[str | None, Query(max_length=50)] = None,
+        department: Annotated[str | None, Query(max_length=32)] = None,
+        division: Annotated[str | None, Query(pattern=r"^\d{0,12}$")] = None,
+        q: Annotated[str | None, Query(max_length=100)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        format: Annotated[str, Query(pattern="^(html|xlsx)$")] = "html",
+    ) -> None:
+        self.values = {
+            "status": status,
+            "channel": channel,
+            "category": category,
+            "department": department,
+            "division": division,
+            "q": q,
+            "start": start,
+            "end": end,
+        }
+        self.page = page
+        self.export = format == "xlsx"
+
+    def filters(self) -> PetitionFilter:
+        return _filters(**self.values)
+
+    def raw(self, **extra: str) -> dict[str, str]:
+        return _raw(**extra, **self.values)
+
+
+ListQueryDep = Annotated[ListQuery, Depends()]
 
 
 @router.get("/inbox")
@@ -189,30 +225,10 @@ def inbox_page(
     session: SessionDep,
     runtime: RuntimeDep,
     actor: ActorDep,
+    query: ListQueryDep,
     box: str | None = None,
-    status: str | None = None,
-    channel: str | None = None,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    department: Annotated[str | None, Query(max_length=32)] = None,
-    division: Annotated[str | None, Query(pattern=r"^\d{0,12}$")] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    format: Annotated[str, Query(pattern="^(html|xlsx)$")] = "html",
 ) -> Response:
     chosen = inbox.parse_box(box, actor.role)
-    raw = _raw(
-        box=chosen.value,
-        status=status,
-        channel=channel,
-        category=category,
-        department=department,
-        division=division,
-        q=q,
-        start=start,
-        end=end,
-    )
     return _list_page(
         request,
         session,
@@ -220,41 +236,18 @@ def inbox_page(
         actor,
         box=chosen,
         boxes=inbox.ROLE_BOXES[actor.role],
-        filters=_filters(status, channel, category, department, division, q, start, end),
-        raw=raw,
-        page=page,
-        export=format == "xlsx",
+        filters=query.filters(),
+        raw=query.raw(box=chosen.value),
+        page=query.page,
+        export=query.export,
         template_path="/inbox",
     )
 
 
 @router.get("/petitions")
 def petition_list(
-    request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor: ActorDep,
-    status: str | None = None,
-    channel: str | None = None,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    department: Annotated[str | None, Query(max_length=32)] = None,
-    division: Annotated[str | None, Query(pattern=r"^\d{0,12}$")] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    format: Annotated[str, Query(pattern="^(html|xlsx)$")] = "html",
+    request: Request, session: SessionDep, runtime: RuntimeDep, actor: ActorDep, query: ListQueryDep
 ) -> Response:
-    raw = _raw(
-        status=status,
-        channel=channel,
-        category=category,
-        department=department,
-        division=division,
-        q=q,
-        start=start,
-        end=end,
-    )
     return _list_page(
         request,
         session,
@@ -262,10 +255,10 @@ def petition_list(
         actor,
         box=inbox.Box.ALL,
         boxes=None,
-        filters=_filters(status, channel, category, department, division, q, start, end),
-        raw=raw,
-        page=page,
-        export=format == "xlsx",
+        filters=query.filters(),
+        raw=query.raw(),
+        page=query.page,
+        export=query.export,
         template_path="/petitions",
     )
 
