@@ -23,6 +23,7 @@ TARGET=()
 cp deploy/install.sh "$STAGE/install.sh" && chmod +x "$STAGE/install.sh"
 cp deploy/xinfang.env.example deploy/README.md "$STAGE/"
 cp -r deploy/systemd "$STAGE/systemd"
+cp -r deploy/logrotate "$STAGE/logrotate"
 (cd "$STAGE/wheels" && sha256sum ./*.whl > ../SHA256SUMS)
 tar -C "$OUT" -czf "$OUT/$NAME.tar.gz" "$NAME"
 echo "$OUT/$NAME.tar.gz"

@@ -14,4 +14,6 @@ sed -i 's/xinfang.store.base.UTCDateTime(timezone=True)/sa.DateTime(timezone=Tru
 sed -i '1s/.*/"""foundation: the initial schema (organisation, users, petitions and their procedure, security, dispatch)/' "$f"
 sed -i 's/[[:space:]]*$//' "$f"
 rm -f /tmp/xf_mig_regen.db
+.venv/bin/ruff check --fix --select I -q "$f" || true
+.venv/bin/ruff format "$f" >/dev/null
 echo "regenerated $f"

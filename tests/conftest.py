@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -185,3 +185,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "shared_data" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def run_jobs(seeded: Runtime) -> Callable[[], int]:
+    """Run the background jobs due now, as `xinfang worker` would (enrichment after intake, deliveries, OCR)."""
+    from xinfang.cli.jobs import make_worker
+
+    def run() -> int:
+        return make_worker(seeded).run_until_idle()
+
+    return run

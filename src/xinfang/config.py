@@ -47,14 +47,32 @@ class Settings(BaseSettings):
         default_factory=dict, description="earlier keys by id, for decryption"
     )
     token_ttl_minutes: int = 8 * 60
+    totp_required_roles: list[str] = Field(
+        default_factory=list,
+        description='roles that must use the TOTP second factor at login (JSON list, e.g. ["admin", "leader"])',
+    )
     attachments_dir: Path = Field(Path("var/attachments"), description="content-addressed attachment store")
     notice_templates_dir: Path | None = Field(
         None,
         description="a deployment's edited notice templates (default: notice_templates/ beside attachments)",
     )
+    model_dir: Path | None = Field(
+        None,
+        description="a deployment's own category models (`xinfang model activate`); its current/ model, when "
+        "present, is used instead of the packaged one (re-checked on every request, so a switch needs no restart)",
+    )
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_request_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="JSON/form request bodies above this are refused with 413 (web.body_limit)",
+    )
     max_import_rows: int = 200_000
     log_level: str = "INFO"
+    log_dir: Path | None = Field(
+        None,
+        description="also write the (redacted, JSON) logs to xinfang.log here; rotate it with deploy/logrotate",
+    )
     demo_label: bool = Field(False, description="label the UI and API as synthetic demo data (演示数据)")
     calendar_overrides: Path | None = Field(
         None, description="YAML of local holiday/调休 entries that win over the shipped calendar"
@@ -90,6 +108,10 @@ class Settings(BaseSettings):
     job_backoff_max_seconds: float = Field(3600.0, gt=0)
     job_lease_seconds: float = Field(300.0, gt=0, description="a job whose worker vanished is retaken after")
     worker_poll_seconds: float = Field(2.0, gt=0)
+    job_retention_days: int = Field(
+        30, ge=1, description="done jobs are purged this many days after they finished (dead jobs are kept)"
+    )
+    job_purge_batch: int = Field(1000, ge=1, le=100_000, description="rows deleted per purge transaction")
 
     @field_validator("database_url")
     @classmethod
@@ -106,6 +128,16 @@ class Settings(BaseSettings):
         from xinfang.cases.deadlines import Rule, validate_local_limits
 
         validate_local_limits({Rule(k): days for k, days in v.items()})
+        return v
+
+    @field_validator("totp_required_roles")
+    @classmethod
+    def _known_roles(cls, v: list[str]) -> list[str]:
+        from xinfang.cases.enums import Role
+
+        unknown = sorted(set(v) - {r.value for r in Role})
+        if unknown:
+            raise ValueError(f"unknown roles in totp_required_roles: {unknown}")
         return v
 
     @model_validator(mode="after")

@@ -38,7 +38,11 @@ class Runtime:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return make_sessionmaker(self.engine)
+        from xinfang.analytics import rollup  # the heat-map roll-up is kept on every flush (analytics.rollup)
+
+        factory = make_sessionmaker(self.engine)
+        rollup.install(factory)
+        return factory
 
     @cached_property
     def keyring(self) -> KeyRing:
@@ -52,6 +56,10 @@ class Runtime:
             return self.analyser_override
         if not self.settings.dispatch_enabled:
             return None
+        if self.settings.model_dir is not None:  # follows `xinfang model activate` without a restart
+            from xinfang.dispatch.engine import sessionless_analyser
+
+            return sessionless_analyser(self.settings.model_dir)
         return load_default_analyser()
 
     @property
@@ -69,7 +77,7 @@ class Runtime:
         return ProcedureContext(
             calendar=load_calendar(overrides=s.calendar_overrides),
             documents_dir=s.attachments_dir,
-            template_dir=self.notice_templates_dir if self.notice_templates_dir.is_dir() else None,
+            template_dir=self.notice_templates_dir,  # per kind, if present (looked up at each notice)
             local_limits=validate_local_limits({Rule(k): v for k, v in s.local_limits.items()}),
             after_step=dispatch_after_step,
             before_step=prevention_before_step,
@@ -77,14 +85,14 @@ class Runtime:
 
     def intake_context(self, session: Session | None = None) -> IntakeContext:
         """Pass the session petitions are registered in: routing reads the active rules version through it."""
-        from xinfang.dispatch.repeats import on_registered
+        from xinfang.intake.enrichment import on_registered
 
         return IntakeContext(
             keyring=self.keyring,
             analyser=self.intake_analyser(session),
             auto_dispatch=self.settings.auto_dispatch,
             procedure=self.procedure,
-            on_registered=_after_registration(on_registered),
+            on_registered=on_registered,
         )
 
     def intake_analyser(self, session: Session | None = None) -> Analyser | None:
@@ -97,7 +105,7 @@ class Runtime:
             return self.analyser
         from xinfang.dispatch.service import analyser_for
 
-        return analyser_for(session)
+        return analyser_for(session, model_dir=self.settings.model_dir)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -107,19 +115,6 @@ class Runtime:
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-
-def _after_registration(repeats_hook: Any) -> Any:
-    """Repeat detection first (it links the same person/matter), then the hot-matter assignment."""
-    from xinfang.hotspots.service import on_registered as assign_hot_matter
-    from xinfang.prevention.linking import on_registered as link_ledger
-
-    def hook(session: Session, petition: Any, now: Any) -> None:
-        repeats_hook(session, petition, now)
-        assign_hot_matter(session, petition, now)
-        link_ledger(session, petition, now)  # a screened dispute that became a petition (prevention)
-
-    return hook
 
 
 def prevention_before_step(*args: Any) -> None:

@@ -189,3 +189,30 @@ def test_a_resolved_situation_is_not_reopened_without_new_petitions(seeded: Runt
     with seeded.session() as s:
         report = run_warning_scan(s, now=seeded.clock.now(), config=CFG)
     assert report.suppressed == 1 and report.opened == 0
+
+
+def test_petitioners_without_id_number_or_phone_count_as_distinct_people(seeded: Runtime) -> None:
+    """One matter in 7 days: two petitions by people who gave only a name, two anonymous hotline calls (no
+    petitioner at all) and one with an ID number — five people, a red matter alert."""
+    from xinfang.cases.models import Petitioner
+
+    with seeded.session() as s:
+        petitions = []
+        for k in range(5):
+            p = add_petition(s, day=DAY - timedelta(days=k), township="350428103", category="城乡建设")
+            if k < 2:
+                p.petitioners = [Petitioner(name="张某", is_representative=False)]  # same name, no number
+            elif k < 4:
+                p.petitioners = []
+            if petitions:
+                link(s, p, petitions[-1])
+            petitions.append(p)
+        s.flush()
+    with seeded.session() as s:
+        run_warning_scan(s, now=seeded.clock.now(), config=CFG)
+    with seeded.session() as s:
+        alerts = [a for a in s.execute(select(Alert)).scalars() if "matter_rule" in a.methods]
+    assert len(alerts) == 1 and alerts[0].tier == "red"
+    evidence = alerts[0].evidence["matter_rule"]
+    assert evidence["observed"] == 5 and evidence["details"]["distinct_petitioners"] == 5
+    assert sorted(evidence["petition_ids"]) == sorted(p.id for p in petitions)

@@ -43,6 +43,19 @@ def test_the_same_person_calling_five_times_is_one_petitioner() -> None:
     assert matter_rule(records, [(i, 1) for i in range(2, 6)], day=DAY, config=CFG) == []
 
 
+def test_petitioners_without_id_number_or_phone_are_distinct_people() -> None:
+    """Anonymous records (no petitioner key at all) each stand for one unknown person: five of them on one
+    matter are five people, not zero and not one."""
+    anonymous = [_rec(i, people=()) for i in range(1, 6)]
+    [signal] = matter_rule(anonymous, [(i, i + 1) for i in range(1, 5)], day=DAY, config=CFG)
+    assert signal.observed == 5 and signal.details["distinct_petitioners"] == 5
+    mixed = [_rec(1, people=()), _rec(2, people=()), _rec(3, people=("k3", "k4")), _rec(4, people=("k3",))]
+    assert matter_rule(mixed, [(1, 2), (2, 3), (3, 4)], day=DAY, config=CFG) == []  # 2 unknown + 2 known = 4
+    mixed.append(_rec(5, people=()))
+    [signal] = matter_rule(mixed, [(1, 2), (2, 3), (3, 4), (4, 5)], day=DAY, config=CFG)
+    assert signal.observed == 5
+
+
 def test_links_through_an_earlier_petition_join_one_matter() -> None:
     records = [_rec(i) for i in range(1, 6)]
     links = [(i, 99) for i in range(1, 6)]  # each repeats old petition 99, outside the window

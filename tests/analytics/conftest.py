@@ -12,6 +12,7 @@ from tests.conftest import T0
 from xinfang.cases.models import Petition
 from xinfang.cases.schemas import PetitionIn
 from xinfang.cases.service import register_petition
+from xinfang.intake.enrichment import enrich
 from xinfang.runtime import Runtime
 from xinfang.security.actors import SYSTEM
 
@@ -60,6 +61,7 @@ def register(
         session, actor=SYSTEM, data=data, now=now, ctx=rt.intake_context(session), dedup_by_content=False
     )
     assert created
+    enrich(session, petition=petition, now=now)  # what the worker does seconds later: links, hot matter
     return petition
 
 

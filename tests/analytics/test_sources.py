@@ -3,6 +3,7 @@ several feeds are linked so that distinct counts are not inflated."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -57,8 +58,11 @@ def test_every_sample_file_imports_with_its_source(seeded: Runtime) -> None:
     assert _import_all(seeded) == dict.fromkeys(added, 0)  # idempotent
 
 
-def test_a_matter_in_several_feeds_is_linked_and_counted_once(seeded: Runtime) -> None:
+def test_a_matter_in_several_feeds_is_linked_and_counted_once(
+    seeded: Runtime, run_jobs: Callable[[], int]
+) -> None:
     _import_all(seeded)
+    assert run_jobs() > 0  # the worker links each record to the others after the import
     with seeded.session() as s:
         wage = (
             s.execute(select(Petition).where(Petition.title.like("%安置房工地拖欠农民工工资%")))

@@ -1,6 +1,8 @@
 """End to end in Debian's chromium, one role at a time, on the demo county: the clerk registers a visit and sees the
-suggestions; the handler accepts, extends and replies and downloads the notice; the supervisor issues a 督办; the
-leader reads the dashboard and drills down; another department's handler is refused the case.
+suggestions; the handler accepts, extends and replies and downloads the notice, and refers another petition to
+mediation (移交调解, its status recorded by hand); the supervisor issues a 督办; the leader reads the dashboard
+(with next month's forecast) and drills down, then acknowledges and resolves an alert on the alerts page; another
+department's handler is refused the case.
 
 Each test saves screenshots of the pages it visits (1440×900) under docs/screenshots/.
 """
@@ -121,6 +123,48 @@ def test_handler_accepts_extends_and_replies_and_downloads_the_notice(
     s.shot("06-notice-preview")
 
 
+def test_handler_refers_a_dispute_to_mediation_and_records_its_status(
+    as_user: Any, shared: dict[str, Any]
+) -> None:
+    """移交调解/诉讼 on a petition waiting in the handler's inbox: the demo deployment has no platform API, so the
+    referral is a manual hand-over (ZIP) and the platform's answer is recorded by hand."""
+    s = as_user("handler")
+    s.goto("/inbox?box=to_accept")
+    page = s.page
+    links = page.locator("table.list tbody a[href^='/petitions/']")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    target = next((h for h in hrefs if h and h != shared.get("petition")), None)
+    if target is None:
+        pytest.skip("no other petition waits in the handler's inbox")
+    s.goto(target)
+    box = page.locator("details.referral-new")
+    box.locator("summary", has_text="移交调解/诉讼").click()
+    box.locator("select[name=target]").select_option("mediation|诉前调解")
+    for tick in box.locator("input[name=consent_ids]").all():
+        tick.check()
+    box.locator("textarea[name=consent_note]").fill("双方当事人当面签署同意调解书")
+    assert box.locator("textarea[name=demand]").input_value().strip() != ""  # prefilled
+    with page.expect_navigation():
+        box.locator("#btn-refer").click()
+    assert page.locator("p.error").count() == 0, page.locator("p.error").inner_text()
+    assert "已登记移交" in page.inner_text("main")
+    row = page.locator("tr.referral-row").first
+    assert "人民调解平台" in row.inner_text() and "人工移交" in row.inner_text()
+    with page.expect_download() as info:
+        row.locator("a.referral-export").click()
+    assert info.value.suggested_filename.endswith(".zip")
+    manual = page.locator("details.referral-manual").first
+    manual.locator("summary").click()
+    manual.locator("select[name=status]").select_option("已受理")
+    manual.locator("textarea[name=note]").fill("县人民调解委员会电话告知已受理")
+    with page.expect_navigation():
+        manual.locator("button[type=submit]").click()
+    assert "移交状态已记录" in page.inner_text("main")
+    assert "已受理" in page.locator("tr.referral-row").first.inner_text()
+    page.locator("#referrals").scroll_into_view_if_needed()
+    s.shot("13-referral")
+
+
 def test_supervisor_issues_a_supervision(as_user: Any, shared: dict[str, Any]) -> None:
     s = as_user("supervisor")
     s.goto("/inbox?box=overdue")
@@ -142,6 +186,17 @@ def test_leader_reads_the_dashboard_and_drills_down(as_user: Any) -> None:
     page.wait_for_selector("#map[data-ready='1']", timeout=20_000)
     page.locator("#kpi-timely", has_text="%").wait_for(timeout=20_000)
     assert int(page.inner_text("#kpi-total")) > 0
+    # next month's forecast with its interval, drawn beside the actual months of the trend chart
+    page.wait_for_selector("#trend[data-forecast='1']", timeout=20_000)
+    assert re.search(r"下月\(\d{4}-\d{2}\)预测 \d+ 件,90%区间 \d+–\d+ 件", page.inner_text("#forecast-note"))
+    drawn = page.evaluate(
+        """() => { const o = echarts.getInstanceByDom(document.getElementById("trend")).getOption();
+                   const s = Object.fromEntries(o.series.map((x) => [x.name, x.data]));
+                   return { months: o.xAxis[0].data, actual: s["信访件"], forecast: s["预测"] }; }"""
+    )
+    assert drawn["forecast"][-1] is not None and drawn["actual"][-1] is None  # next month: forecast only
+    assert drawn["forecast"][-2] is not None and drawn["actual"][-2] is not None  # this month: both
+    assert sum(1 for v in drawn["actual"] if v) >= 6  # beside a history of actual months
     # the demo's warning scans found its injected surges: the leader sees alerts and acknowledges one
     alerts = page.locator("#alerts li.alert")
     alerts.first.wait_for(timeout=20_000)
@@ -166,6 +221,42 @@ def test_leader_reads_the_dashboard_and_drills_down(as_user: Any) -> None:
     assert re.search(r"/petitions\?division=\d{9,12}$", page.url)
     assert page.locator("table.list tbody tr").count() >= 1
     s.shot("09-drilldown-list")
+
+
+def test_leader_reads_the_alerts_and_handles_one(as_user: Any) -> None:
+    s = as_user("leader")
+    s.goto("/dashboard")
+    with s.page.expect_navigation():
+        s.page.click("#all-alerts")
+    page = s.page
+    assert page.url.endswith("/alerts")
+    cards = page.locator("article.alert-card")
+    assert cards.count() >= 1
+    first = cards.first
+    assert first.locator(".tag").first.inner_text() in ("红色预警", "黄色预警")
+    assert first.locator("table.evidence tbody tr").count() >= 1
+    assert first.locator("ul.petition-links a[href^='/petitions/']").count() >= 1
+    s.shot("14-alerts")
+    # acknowledge an open alert, then resolve it, with the page's forms
+    card = page.locator("article.alert-card.st-open").first
+    alert_id = card.get_attribute("data-id")
+    card.locator("form.ack-form input[name=note]").fill("已转乡镇核实")
+    with page.expect_navigation():
+        card.locator("form.ack-form button").click()
+    assert "预警已确认" in page.inner_text("main")
+    card = page.locator(f"#alert-{alert_id}")
+    assert card.locator(".alert-status").inner_text() == "已确认"
+    card.locator("form.resolve-form input[name=note]").fill("已约谈涉事企业,工资已兑付")
+    with page.expect_navigation():
+        card.locator("form.resolve-form button").click()
+    assert page.locator(f"#alert-{alert_id} .alert-status").inner_text() == "已处置"
+    with page.expect_navigation():
+        page.click(f"#alert-{alert_id} a.alert-title")
+    assert "已约谈涉事企业" in page.inner_text("ol.trail")
+    petition = page.locator("ul.petition-links a").first
+    with page.expect_navigation():
+        petition.click()
+    assert re.search(r"/petitions/\d+$", page.url)
 
 
 def test_a_handler_of_another_department_is_refused_the_case(as_user: Any, shared: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,9 @@ from sqlalchemy import create_engine, func, select, text
 from tests.conftest import PASSWORDS, TEST_KEY
 from tests.factories import petition_payload
 from xinfang.cases.models import Petition
+from xinfang.intake.enrichment import ENRICH_JOB
 from xinfang.runtime import Runtime
+from xinfang.store.jobs import Job
 
 XF = str(Path(sys.executable).with_name("xinfang"))
 
@@ -35,9 +38,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(url: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start(url: str, port: int, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [XF, "serve", "--db", url, "--port", str(port)],
+        [XF, "serve", "--db", url, "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -119,11 +122,11 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
         t.join(10)
     assert len(acknowledged) > 10, "the load generator should have had petitions acknowledged before the kill"
 
-    server = _start(
-        url, port, env
-    )  # restart: recovery happens on open (WAL replay / PostgreSQL crash recovery)
+    # Restart, this time with the background worker: recovery happens on open (WAL replay / PostgreSQL crash
+    # recovery), then the worker runs the enrichment queued with each petition that committed.
+    server = _start(url, port, env, "--with-worker")
+    engine = create_engine(url)
     try:
-        engine = create_engine(url)
         with engine.connect() as conn:
             titles = [row[0] for row in conn.execute(select(Petition.title).where(Petition.source == "api"))]
             imported = conn.execute(
@@ -131,16 +134,39 @@ def test_acknowledged_petitions_survive_a_sigkill(seeded: Runtime, tmp_path: Pat
             )
             n_imported = imported.scalar_one()
             batches = conn.execute(text("SELECT count(*) FROM import_batches")).scalar_one()
-        engine.dispose()
+        waiting = _wait_for_enrichment(engine, timeout=180)
+        with engine.connect() as conn:
+            petitions = conn.execute(select(func.count()).select_from(Petition)).scalar_one()
+            jobs = dict(
+                conn.execute(
+                    select(Job.state, func.count()).where(Job.kind == ENRICH_JOB).group_by(Job.state)
+                ).all()
+            )
     finally:
+        engine.dispose()
         server.send_signal(signal.SIGTERM)
         server.wait(10)
+    assert waiting == 0, f"{waiting} petitions never enriched after the restart; jobs: {jobs}"
+    assert jobs == {"done": petitions}, f"one enrichment job per stored petition expected: {jobs}"
     missing = set(acknowledged) - set(titles)
     assert not missing, f"{len(missing)} acknowledged petitions lost"
     assert len(titles) == len(set(titles)), "a petition was stored twice"
     assert (n_imported, batches) in ((0, 0), (400, 1)), (
         f"half an import: {n_imported} rows, {batches} batches"
     )
+
+
+def _wait_for_enrichment(engine: Any, *, timeout: float) -> int:
+    """Petitions still waiting for the worker when it finished or the timeout ran out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as conn:
+            waiting = conn.execute(
+                select(func.count()).select_from(Petition).where(Petition.enriched_at.is_(None))
+            ).scalar_one()
+        if waiting == 0 or time.monotonic() > deadline:
+            return int(waiting)
+        time.sleep(0.5)
 
 
 @pytest.fixture(autouse=True)

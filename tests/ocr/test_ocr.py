@@ -136,7 +136,7 @@ def test_the_worker_fills_a_placeholder_body_and_reanalyses(
     _upload(client, auth, petition_id, letter_png, "scan.png")
     seeded.analyser_override = load_default_analyser()  # the tests' settings turn routing off
     worker = make_worker(seeded)
-    assert worker.run_until_idle() == 1
+    assert worker.run_until_idle() == 2  # the OCR, and the enrichment queued when the letter was registered
     assert worker.run_until_idle() == 0
 
     with seeded.session() as s:
@@ -165,7 +165,7 @@ def test_a_written_body_is_kept(client: TestClient, auth: Auth, seeded: Runtime,
     body = "来信反映村道损坏,要求维修。"
     petition_id = _letter(client, auth, body)
     _upload(client, auth, petition_id, letter_png, "scan.png")
-    assert make_worker(seeded).run_until_idle() == 1
+    assert make_worker(seeded).run_until_idle() == 2  # the OCR and the enrichment
     with seeded.session() as s:
         petition = s.get(Petition, petition_id)
         assert petition is not None and petition.body == body

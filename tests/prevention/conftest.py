@@ -50,7 +50,11 @@ def add_entry(client: TestClient, auth: Auth) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def new_petition(client: TestClient, auth: Auth) -> Callable[..., dict[str, Any]]:
+def new_petition(
+    client: TestClient, auth: Auth, run_jobs: Callable[[], int]
+) -> Callable[..., dict[str, Any]]:
+    """A petition registered through the API, and the worker's enrichment (the ledger link) run after it."""
+
     def new(name: str = "张测试", division_code: str | None = None, **kw: Any) -> dict[str, Any]:
         payload = petition_payload(**kw)
         payload["petitioners"][0]["name"] = name
@@ -58,6 +62,7 @@ def new_petition(client: TestClient, auth: Auth) -> Callable[..., dict[str, Any]
             payload["location"] = {"division_code": division_code}
         r = client.post("/api/petitions", json=payload, headers=auth("clerk"))
         assert r.status_code == 201, r.text
+        run_jobs()
         return r.json()  # type: ignore[no-any-return]
 
     return new

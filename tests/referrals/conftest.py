@@ -104,14 +104,16 @@ Auth = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture
-def new_petition(client: TestClient, auth: Auth) -> Callable[..., int]:
-    """new_petition(status="registered"|"accepted") -> id, registered by the clerk with synthetic contacts."""
+def new_petition(client: TestClient, auth: Auth, run_jobs: Callable[[], int]) -> Callable[..., int]:
+    """new_petition(status="registered"|"accepted") -> id, registered by the clerk with synthetic contacts; the
+    enrichment intake queues is run at once, so that the referral's delivery is the next job a worker takes."""
 
     def make(status: str = "registered", seed: int = 1) -> int:
         payload = petition_payload(id_number=fake_id_number(seed=seed), phone="13800000000")
         r = client.post("/api/petitions", json=payload, headers=auth("clerk"))
         assert r.status_code == 201, r.text
         pid = int(r.json()["id"])
+        run_jobs()
         if status == "accepted":
             act(client, auth, "clerk", pid, "forward", {"department": "rsj"})
             act(client, auth, "handler_rsj", pid, "accept", {})

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.referrals.conftest import Auth, consent_for, drain, make_test_worker, refer
 from tests.referrals.fakes import FakePlatform
 from xinfang.clock import FixedClock
+from xinfang.referrals.service import DELIVER_JOB
 from xinfang.runtime import Runtime
 from xinfang.security.models import AuditEntry
 from xinfang.store.jobs import Job
@@ -193,7 +194,7 @@ class TestAFlakyPlatform:
         worker = make_test_worker(seeded)
         assert worker.run_one()
         with seeded.session() as s:
-            job = s.execute(select(Job)).scalar_one()
+            job = s.execute(select(Job).where(Job.kind == DELIVER_JOB)).scalar_one()
             assert job.state == "pending" and job.attempts == 1 and job.next_attempt_at > clock.now()
             assert "remote_unavailable" in (job.last_error or "")
         assert not worker.run_one()  # not due yet: back-off
@@ -201,7 +202,7 @@ class TestAFlakyPlatform:
         court: FakePlatform = platforms["court"]
         assert court.posts[ref["reference"]] == 4 and court.creations[ref["reference"]] == 1
         with seeded.session() as s:
-            job = s.execute(select(Job)).scalar_one()
+            job = s.execute(select(Job).where(Job.kind == DELIVER_JOB)).scalar_one()
             assert job.state == "done" and job.attempts == 4
         assert _referral(client, auth, ref["id"])["status"] == "sent"
 
@@ -233,7 +234,7 @@ class TestADeadPlatform:
         assert _referral(client, auth, ref["id"])["status"] == "delivery_failed"
         assert client.get("/api/jobs", headers=auth("clerk")).status_code == 403
         dead = client.get("/api/jobs?state=dead", headers=auth("admin")).json()
-        assert dead["counts"] == {"dead": 1} and dead["jobs"][0]["attempts"] == 6
+        assert dead["counts"]["dead"] == 1 and dead["jobs"][0]["attempts"] == 6
         r = client.post(f"/api/jobs/{dead['jobs'][0]['id']}/retry", headers=auth("admin"))
         assert r.status_code == 200 and r.json()["state"] == "pending"
         drain(make_test_worker(seeded), clock)  # the platform has recovered
@@ -261,7 +262,7 @@ class TestManualFallback:
         ref = refer(client, auth, pid, "mediation", evidence_ids=[att["id"]])
         assert ref["status"] == "manual" and ref["evidence_count"] == 1
         with seeded.session() as s:
-            assert s.execute(select(Job)).first() is None
+            assert s.execute(select(Job).where(Job.kind == DELIVER_JOB)).first() is None
         z = client.get(f"/api/referrals/{ref['id']}/export", headers=auth("clerk"))
         assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
         with zipfile.ZipFile(io.BytesIO(z.content)) as zf:

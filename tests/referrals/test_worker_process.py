@@ -117,6 +117,8 @@ def test_two_workers_at_once_never_deliver_twice(
     workers = Workers(_env(seeded, lease=60.0), tmp_path)
     workers_factory.append(workers)
     procs = [workers.start(), workers.start()]
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    wait_for(lambda: all("started" in log.read_text(errors="ignore") for log in logs), what="both workers up")
     wait_for(lambda: set(_statuses(seeded).values()) == {"sent"}, what="all referrals delivered")
     for proc in procs:
         proc.send_signal(signal.SIGTERM)

@@ -10,6 +10,10 @@ Definitions (stated so that a department can check its own figures):
   unit received in the period (more than one means the matter bounced).
 - 重复信访率 repeat rate: of the petitions placed with the unit (or located in the township) in the period, the
   share that repeat an earlier petition of the same person.
+- 访调诉 referrals made in the period (to people's mediation or the court) and where they stand now: 移交件数, 调解成功
+  (调解成功 or 已司法确认), 调解失败, 已立案, 退回. A referral counts for the petition's responsible unit (the referring
+  unit while the petition has none) or the petition's township. Counted in SQL by `referrals.service.counts_query`,
+  the same query as /api/referrals/stats.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinfang.cases.deadlines import Rule, is_duty
@@ -28,6 +32,9 @@ from xinfang.cases.enums import OrgKind
 from xinfang.cases.models import Clock, Event, Petition
 from xinfang.clock import CHINA_TZ
 from xinfang.org.models import OrgUnit
+from xinfang.referrals.enums import Outcome
+from xinfang.referrals.models import Referral
+from xinfang.referrals.service import counts_query
 
 SATISFIED = ("满意", "基本满意")
 FINAL_STATUSES = ("concluded", "refused", "diverted", "informed", "recheck_replied")
@@ -48,6 +55,11 @@ class Figures:
     objections: int = 0
     transfers: int = 0
     repeats: int = 0
+    referred: int = 0
+    referral_mediated: int = 0
+    referral_failed: int = 0
+    referral_filed: int = 0
+    referral_returned: int = 0
 
     @staticmethod
     def _rate(num: int, den: int) -> float | None:
@@ -75,7 +87,19 @@ COLUMNS = (
     ("objections", "异议次数"),
     ("transfers_per_case", "转送次数/件"),
     ("repeat_rate", "重复信访率"),
+    ("referred", "移交调解诉讼"),
+    ("referral_mediated", "调解成功"),
+    ("referral_failed", "调解失败"),
+    ("referral_filed", "已立案"),
+    ("referral_returned", "退回"),
 )
+# Which Figures field counts the referrals of each outcome (open referrals count only as referred).
+REFERRAL_FIELDS = {
+    Outcome.RESOLVED.value: "referral_mediated",
+    Outcome.FAILED.value: "referral_failed",
+    Outcome.FILED.value: "referral_filed",
+    Outcome.RETURNED.value: "referral_returned",
+}
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -170,10 +194,32 @@ def accountability(
             r.objections += 1
         else:
             r.transfers += 1
+
+    _add_referrals(session, row, by=by, units=units, lo=lo, hi=hi)
     ordered = sorted(rows.values(), key=lambda f: (-f.petitions, f.key))
     if by == "township":
         ordered = [f for f in ordered if by_code.get(f.key) and by_code[f.key].kind == OrgKind.TOWNSHIP]
     return [f.to_dict() for f in ordered]
+
+
+def _add_referrals(
+    session: Session, row: Any, *, by: str, units: dict[int, OrgUnit], lo: datetime, hi: datetime
+) -> None:
+    """The referral columns: the database counts (grouped by unit or township and outcome); here each group's
+    count is put in its column."""
+    if by == "department":
+        key = func.coalesce(Petition.department_id, Referral.unit_id).label("unit_id")
+    else:
+        key = Petition.township_code.label("township")
+    for key_value, _platform, _status, outcome, n in session.execute(counts_query(lo, hi, key)):
+        code = (units[key_value].code if key_value in units else None) if by == "department" else key_value
+        r = row(code)
+        if r is None:
+            continue
+        r.referred += n
+        field = REFERRAL_FIELDS.get(outcome)
+        if field:
+            setattr(r, field, getattr(r, field) + n)
 
 
 def _petition_key(by: str, units: dict[int, OrgUnit]) -> Any:
@@ -187,7 +233,7 @@ def _petition_keys(session: Session, by: str, units: dict[int, OrgUnit]) -> Iter
         for pid, dep in session.execute(select(Petition.id, Petition.department_id)):
             yield pid, units[dep].code if dep in units else None
     else:
-        yield from session.execute(select(Petition.id, Petition.township_code)).tuples()
+        yield from session.execute(select(Petition.id, Petition.township_code)).all()
 
 
 # ---- backlog (积案) and buck-passing (推诿扯皮) ---------------------------------------------------------------

@@ -38,7 +38,7 @@ from xinfang.cases.models import Petition
 from xinfang.clock import CHINA_TZ
 from xinfang.org.models import OrgUnit
 from xinfang.security.actors import Actor
-from xinfang.security.permissions import require, scope_petitions
+from xinfang.security.permissions import require, scope_petitions, sees_everything
 
 HISTORY_MONTHS = 36
 INTERVAL = 0.90
@@ -136,27 +136,85 @@ def interval(mu: float, k: float, level: float = INTERVAL) -> tuple[int, int]:
     return int(stats.nbinom.ppf(tail, k, p)), int(stats.nbinom.ppf(1 - tail, k, p))
 
 
+def _in_use(
+    streams: dict[tuple[str, str], np.ndarray], first_month: int, known_until: int
+) -> tuple[dict[tuple[str, str], np.ndarray], int]:
+    """Drop the months before the first recorded petition (the system was not in use yet): as history they would
+    read as real months without petitions, and the first months of use would look like a surge."""
+    total = np.zeros(max(known_until - first_month, 0))
+    for s in streams.values():
+        total = total + s[: known_until - first_month]
+    used = np.flatnonzero(total)
+    if not len(used) or used[0] == 0:
+        return streams, first_month
+    skip = int(used[0])
+    return {key: s[skip:] for key, s in streams.items()}, first_month + skip
+
+
+def _seasons(
+    streams: dict[tuple[str, str], np.ndarray], first_month: int, known_until: int
+) -> dict[str, np.ndarray]:
+    """Month-of-year factors per category, from the county's complete months [first_month, known_until)."""
+    by_category: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(known_until - first_month))
+    for (_town, cat), s in streams.items():
+        by_category[cat] = by_category[cat] + s[: known_until - first_month]
+    return {cat: seasonal_index(total, first_month) for cat, total in by_category.items()}
+
+
+def _backtest_months(first_month: int, known_until: int) -> list[int]:
+    """The (up to 12) last complete months whose one-step-ahead forecast has a year of history behind it."""
+    n_known = known_until - first_month
+    return [known_until - back for back in range(1, min(12, max(n_known - 12, 0)) + 1)]
+
+
 def forecast_series(
-    streams: dict[tuple[str, str], np.ndarray], first_month: int, target: int
+    streams: dict[tuple[str, str], np.ndarray],
+    first_month: int,
+    target: int,
+    known_until: int | None = None,
 ) -> dict[tuple[str, str], Forecast]:
-    """Forecast `target` for every (township, category) stream, with seasonality pooled per category."""
-    by_category: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(target - first_month))
-    for (_town, cat), s in streams.items():
-        by_category[cat] = by_category[cat] + s[: target - first_month]
-    seasons = {cat: seasonal_index(total, first_month) for cat, total in by_category.items()}
+    """Forecast `target` for every (township, category) stream, with seasonality pooled per category.
+
+    Only months before `known_until` (default: `target`) are history: pass the current month's index when
+    forecasting next month, so that the partial current month is not read as a collapse in level and trend."""
+    known_until = min(known_until or target, target)
+    streams, first_month = _in_use(streams, first_month, known_until)
+    seasons = _seasons(streams, first_month, known_until)
     pairs: list[tuple[float, int]] = []
-    n_hist = target - first_month
     for (_town, cat), s in streams.items():
-        for back in range(1, min(12, max(n_hist - 12, 0)) + 1):
-            t = target - back
+        for t in _backtest_months(first_month, known_until):
             pairs.append((point_forecast(s, seasons[cat], first_month, t), int(s[t - first_month])))
     k = dispersion(pairs)
     out = {}
     for key, s in streams.items():
-        mu = point_forecast(s, seasons[key[1]], first_month, target)
+        mu = point_forecast(s[: known_until - first_month], seasons[key[1]], first_month, target)
         low, high = interval(mu, k)
         out[key] = Forecast(round(mu, 2), low, high)
     return out
+
+
+def forecast_total(
+    streams: dict[tuple[str, str], np.ndarray],
+    first_month: int,
+    target: int,
+    known_until: int | None = None,
+) -> Forecast:
+    """The county's total for `target`: the sum of the streams' expected values (so it agrees with the table),
+    with its own dispersion estimated from the total's one-step-ahead errors over the last 12 complete months —
+    streams move together (festivals, county-wide campaigns), which summing the streams' intervals would miss."""
+    known_until = min(known_until or target, target)
+    streams, first_month = _in_use(streams, first_month, known_until)
+    seasons = _seasons(streams, first_month, known_until)
+    pairs: list[tuple[float, int]] = []
+    for t in _backtest_months(first_month, known_until):
+        mu_t = sum(point_forecast(s, seasons[cat], first_month, t) for (_town, cat), s in streams.items())
+        pairs.append((mu_t, int(sum(s[t - first_month] for s in streams.values()))))
+    mu = sum(
+        point_forecast(s[: known_until - first_month], seasons[cat], first_month, target)
+        for (_town, cat), s in streams.items()
+    )
+    low, high = interval(mu, dispersion(pairs))
+    return Forecast(round(mu, 1), low, high)
 
 
 def _local_month(at: datetime) -> int:
@@ -165,9 +223,24 @@ def _local_month(at: datetime) -> int:
 
 
 def monthly_streams(
-    session: Session, *, actor: Actor, first_month: int, last_month: int
+    session: Session, *, actor: Actor, first_month: int, last_month: int, use_rollup: bool = True
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Monthly counts per (township, category) for months first_month .. last_month inclusive."""
+    """Monthly counts per (township, category) for months first_month .. last_month inclusive: whole months, so a
+    reader who sees every petition is served from the heat-map roll-up (analytics.rollup), others from the
+    petitions table with their scope."""
+    n = last_month - first_month + 1
+    if use_rollup and sees_everything(actor):
+        from xinfang.analytics import rollup
+
+        out: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(n))
+        cells = rollup.stream_counts(
+            session,
+            first_month=rollup.month_number(month_start(first_month)),
+            last_month=rollup.month_number(month_start(last_month)),
+        )
+        for (town, cat, yyyymm), count in cells.items():
+            out[(town, cat)][(yyyymm // 100) * 12 + yyyymm % 100 - 1 - first_month] += count
+        return dict(out)
     start = datetime.combine(month_start(first_month), time(), CHINA_TZ)
     end = datetime.combine(month_start(last_month + 1), time(), CHINA_TZ)
     q: Any = select(Petition.township_code, Petition.category, Petition.received_at).where(
@@ -176,7 +249,6 @@ def monthly_streams(
         Petition.township_code.is_not(None),
         Petition.category.is_not(None),
     )
-    n = last_month - first_month + 1
     streams: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(n))
     for town, cat, at in session.execute(scope_petitions(q, actor)):
         streams[(town, cat)][_local_month(at) - first_month] += 1
@@ -189,7 +261,8 @@ def forecast_month(session: Session, *, actor: Actor, target: int, today: date) 
     first = target - HISTORY_MONTHS
     last_known = min(month_index(today), target)
     streams = monthly_streams(session, actor=actor, first_month=first, last_month=last_known)
-    forecasts = forecast_series(streams, first, target)
+    forecasts = forecast_series(streams, first, target, known_until=last_known)
+    total = forecast_total(streams, first, target, known_until=last_known)
     names = dict(
         session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == OrgKind.TOWNSHIP)).all()
     )
@@ -218,4 +291,35 @@ def forecast_month(session: Session, *, actor: Actor, target: int, today: date) 
         "interval": INTERVAL,
         "actual_is_partial": partial,
         "rows": rows,
+        "total": {
+            "expected": total.expected,
+            "low": total.low,
+            "high": total.high,
+            "actual": int(sum(s[target - first] for s in streams.values())) if target <= last_known else None,
+        },
     }
+
+
+def county_outlook(session: Session, *, actor: Actor, today: date) -> dict[str, Any]:
+    """The county's total for this month (actual so far beside its forecast) and next month (forecast only), each
+    with its interval: what the dashboard's trend chart draws beside the actual monthly counts. Both are forecast
+    from the complete months before this one; next month's total equals forecast_month(next month)["total"]."""
+    require(actor, "analytics.read")
+    this = month_index(today)
+    first = this + 1 - HISTORY_MONTHS
+    streams = monthly_streams(session, actor=actor, first_month=first, last_month=this)
+    months = []
+    for target in (this, this + 1):
+        total = forecast_total(streams, first, target, known_until=this)
+        actual = int(sum(s[this - first] for s in streams.values())) if target == this else None
+        months.append(
+            {
+                "month": f"{month_start(target):%Y-%m}",
+                "expected": total.expected,
+                "low": total.low,
+                "high": total.high,
+                "actual": actual,
+                "partial": target == this,
+            }
+        )
+    return {"interval": INTERVAL, "months": months}

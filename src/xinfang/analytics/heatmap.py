@@ -10,14 +10,15 @@ Definitions (stated so a township can check its own figures):
   from 12345, the grid and 110 count once.
 - rate_per_10k: count per 10,000 residents where the unit's population is configured (OrgUnit.population).
 
-Aggregation is one indexed GROUP BY in the database (SQLite or PostgreSQL); `bench/analytics_scale.py` measures it
-against DuckDB and pandas on 5 million rows. Duplicates are found with a second query over the period's links only.
+Counting: whole months come from the roll-up petition_month_counts (analytics.rollup, kept in the same transaction
+as every write), the partial months at the period's edges from indexed GROUP BYs on the petitions table; readers
+with a narrower scope than the whole county are counted on the petitions table. Repeats are counted in the database
+with one definition (rollup.repeat_exists). `bench/analytics_scale.py` times both ways on 5 million rows.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -25,21 +26,22 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from xinfang.analytics import rollup
 from xinfang.cases.enums import OrgKind
 from xinfang.cases.models import Petition
 from xinfang.clock import CHINA_TZ
 from xinfang.errors import InvalidInput
 from xinfang.org.models import OrgUnit
 from xinfang.security.actors import Actor
-from xinfang.security.permissions import require, scope_petitions
+from xinfang.security.permissions import require, scope_petitions, sees_everything
 
 LEVELS = ("township", "village")
 TOWNSHIP_CODE_LENGTH = 9
 VILLAGE_CODE_LENGTH = 12
-DEFAULT_WINDOW_DAYS = 90
-SAME_MATTER_KINDS = ("same_matter", "both")
+DEFAULT_WINDOW_DAYS = rollup.WINDOW_DAYS
+SAME_MATTER_KINDS = rollup.SAME_MATTER_KINDS
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "区划代码"),
@@ -97,8 +99,13 @@ class HeatCell:
         return asdict(self)
 
 
-def _filtered(query: Select[Any], flt: HeatFilter) -> Select[Any]:
-    query = query.where(Petition.received_at >= flt.period.start_at, Petition.received_at < flt.period.end_at)
+def _filtered(
+    query: Select[Any], flt: HeatFilter, lo: datetime | None = None, hi: datetime | None = None
+) -> Select[Any]:
+    """Petitions received in [lo, hi) (default: the whole period) that pass the category and source filters."""
+    lo = flt.period.start_at if lo is None else lo
+    hi = flt.period.end_at if hi is None else hi
+    query = query.where(Petition.received_at >= lo, Petition.received_at < hi)
     if flt.category:
         query = query.where(Petition.category == flt.category)
     if flt.source:
@@ -110,42 +117,117 @@ def _unit_key(level: str) -> Any:
     return Petition.township_code if level == "township" else Petition.division_code
 
 
-def count_by_unit(session: Session, *, actor: Actor, level: str, flt: HeatFilter) -> dict[str, int]:
-    """{division code: petitions} for the period: one GROUP BY over the (township_code, received_at) index."""
-    key = _unit_key(level)
-    q = _filtered(select(key, func.count()).select_from(Petition), flt).where(key.is_not(None))
+def _by_unit(session: Session, *, actor: Actor, level: str, query: Select[Any], key: Any) -> dict[str, int]:
+    query = query.where(key.is_not(None))
     if level == "village":
-        q = q.where(func.length(Petition.division_code) == VILLAGE_CODE_LENGTH)
-    q = scope_petitions(q, actor).group_by(key)
-    return {code: int(n) for code, n in session.execute(q)}
+        query = query.where(func.length(Petition.division_code) == VILLAGE_CODE_LENGTH)
+    return {code: int(n) for code, n in session.execute(scope_petitions(query, actor).group_by(key))}
+
+
+def count_by_unit(
+    session: Session,
+    *,
+    actor: Actor,
+    level: str,
+    flt: HeatFilter,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+) -> dict[str, int]:
+    """{division code: petitions} received in [lo, hi) (default: the period), from the petitions table: one GROUP
+    BY over the (township_code, received_at) index."""
+    key = _unit_key(level)
+    q = _filtered(select(key, func.count()).select_from(Petition), flt, lo, hi)
+    return _by_unit(session, actor=actor, level=level, query=q, key=key)
 
 
 def duplicates_by_unit(
-    session: Session, *, actor: Actor, level: str, flt: HeatFilter, window_days: int = DEFAULT_WINDOW_DAYS
+    session: Session,
+    *,
+    actor: Actor,
+    level: str,
+    flt: HeatFilter,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
 ) -> dict[str, int]:
-    """{division code: petitions repeating an earlier same-matter petition of the period within the window}."""
-    from xinfang.dispatch.models import PetitionLink
-
-    earlier = aliased(Petition)
+    """{division code: petitions received in [lo, hi) that repeat an earlier same-matter petition received in the
+    period and at most `window_days` before them} — each petition counted once however many links it has, so
+    distinct_count = count − duplicates never goes below the number of matters. Counted in the database."""
     key = _unit_key(level)
-    q = (
-        select(Petition.id, key, Petition.received_at, earlier.received_at)
-        .select_from(PetitionLink)
-        .join(Petition, Petition.id == PetitionLink.petition_id)
-        .join(earlier, earlier.id == PetitionLink.earlier_id)
-        .where(
-            PetitionLink.kind.in_(SAME_MATTER_KINDS),
-            earlier.received_at >= flt.period.start_at,
-            key.is_not(None),
-        )
+    dialect = session.get_bind().dialect.name
+    repeat = rollup.repeat_exists(dialect, window_days=window_days, since=flt.period.start_at)
+    q = _filtered(select(key, func.count()).select_from(Petition), flt, lo, hi).where(repeat)
+    return _by_unit(session, actor=actor, level=level, query=q, key=key)
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(), CHINA_TZ)
+
+
+def _add(total: dict[str, int], part: dict[str, int]) -> None:
+    for code, n in part.items():
+        total[code] = total.get(code, 0) + n
+
+
+def counts_and_duplicates(
+    session: Session,
+    *,
+    actor: Actor,
+    level: str,
+    flt: HeatFilter,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    use_rollup: bool = True,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """({unit: petitions}, {unit: repeats}) for the filter.
+
+    With the roll-up (readers who see every petition): whole months of the period come from
+    petition_month_counts, the partial months at either edge from the petitions table. A petition's repeats may
+    point up to `window_days` back, and only earlier petitions inside the period count; so the roll-up's repeat
+    counts are used only for months that begin at least `window_days` after the period does, and the repeats of
+    the first months are counted on the petitions table (a few months at most: fast).
+    Scoped readers (a department, a township government) see petitions by department, grant or place and never
+    those that accuse their own unit; the roll-up has none of that, so they are served from the petitions table.
+    """
+    p = flt.period
+    first_whole = p.start_on if p.start_on.day == 1 else _month_after(p.start_on)
+    end_whole = (p.end_on + timedelta(days=1)).replace(day=1)  # months in [first_whole, end_whole) are whole
+    rollup_ok = use_rollup and sees_everything(actor) and first_whole < end_whole
+    if not rollup_ok:
+        counts = count_by_unit(session, actor=actor, level=level, flt=flt)
+        dups = duplicates_by_unit(session, actor=actor, level=level, flt=flt, window_days=window_days)
+        return counts, dups
+    if window_days == rollup.WINDOW_DAYS:
+        repeats_from = max(first_whole, _month_after(p.start_on + timedelta(days=window_days - 1)))
+        repeats_from = min(repeats_from, end_whole)
+    else:  # the roll-up knows only its own window
+        repeats_from = end_whole
+    counts, dups = rollup.unit_counts(
+        session,
+        level=level,
+        first_month=rollup.month_number(first_whole),
+        end_month=rollup.month_number(end_whole),
+        repeats_from_month=rollup.month_number(repeats_from),
+        category=flt.category,
+        source=flt.source,
+        village_length=VILLAGE_CODE_LENGTH,
     )
-    q = scope_petitions(_filtered(q, flt), actor)
-    window = timedelta(days=window_days)
-    dup: dict[str, set[int]] = defaultdict(set)
-    for pid, code, at, earlier_at in session.execute(q):
-        if timedelta(0) <= at - earlier_at <= window:
-            dup[code].add(pid)
-    return {code: len(ids) for code, ids in dup.items()}
+    edges = [(p.start_at, _at(first_whole)), (_at(end_whole), p.end_at)]
+    for lo, hi in edges:
+        if lo < hi:
+            _add(counts, count_by_unit(session, actor=actor, level=level, flt=flt, lo=lo, hi=hi))
+    for lo, hi in [(p.start_at, _at(repeats_from)), edges[1]]:
+        if lo < hi:
+            _add(
+                dups,
+                duplicates_by_unit(
+                    session, actor=actor, level=level, flt=flt, window_days=window_days, lo=lo, hi=hi
+                ),
+            )
+    return counts, dups
 
 
 def _units(session: Session, level: str) -> list[OrgUnit]:
@@ -160,13 +242,16 @@ def heat_cells(
     level: str,
     flt: HeatFilter,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    use_rollup: bool = True,
 ) -> list[HeatCell]:
-    """One cell per township (or village) of the county, including those without petitions (count 0)."""
+    """One cell per township (or village) of the county, including those without petitions (count 0).
+    `use_rollup=False` counts everything on the petitions table (the benchmark's baseline, the tests' reference)."""
     require(actor, "analytics.read")
     if level not in LEVELS:
         raise InvalidInput("level 应为 township 或 village", code="analytics.bad_level")
-    counts = count_by_unit(session, actor=actor, level=level, flt=flt)
-    dups = duplicates_by_unit(session, actor=actor, level=level, flt=flt, window_days=window_days)
+    counts, dups = counts_and_duplicates(
+        session, actor=actor, level=level, flt=flt, window_days=window_days, use_rollup=use_rollup
+    )
     cells = []
     for unit in _units(session, level):
         if actor.township_code and not unit.code.startswith(actor.township_code):

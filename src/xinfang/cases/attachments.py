@@ -33,6 +33,14 @@ OFFICE_ZIP = {
 }
 
 
+# Every content type an attachment can be stored with (documented on the download route's OpenAPI).
+STORED_TYPES: tuple[str, ...] = (
+    *dict.fromkeys(ctype for _magic, ctype in SIGNATURES),
+    *OFFICE_ZIP.values(),
+    "text/plain",
+)
+
+
 def sniff_content_type(data: bytes, filename: str) -> str:
     for magic, ctype in SIGNATURES:
         if data.startswith(magic):

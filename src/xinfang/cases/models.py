@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,14 @@ class Petition(Base):
         UniqueConstraint("source", "dedup_key"),
         Index("ix_petitions_dept_status", "department_id", "status"),
         Index("ix_petitions_township_received", "township_code", "received_at"),
+        # The reviewing unit's arm of the handler scope (security.permissions): indexed so that PostgreSQL can
+        # combine the scope's arms (BitmapOr) instead of scanning the province. Partial: nearly every row is NULL.
+        Index(
+            "ix_petitions_reviewing_unit",
+            "reviewing_unit_id",
+            postgresql_where=text("reviewing_unit_id IS NOT NULL"),
+            sqlite_where=text("reviewing_unit_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +71,8 @@ class Petition(Base):
     accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     # The petition repeats, with the same facts and reasons, a matter final after 复核 (三级终结).
     repeats_final_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"))
+    # When the background enrichment (repeat links, hot matter, ledger link) ran; NULL while it is queued.
+    enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewing_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 领导包案
     evaluation: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意
@@ -219,11 +230,16 @@ class Supervision(Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notified: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The supervised unit's answer (cases.supervision.respond): it clears the 督办 from the 督办 boxes.
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response: Mapped[str | None] = mapped_column(Text)
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    progress: Mapped[str | None] = mapped_column(Text)  # the case's progress at the answer, if attached
 
     petition: Mapped[Petition] = relationship(back_populates="supervisions")
     unit: Mapped[OrgUnit | None] = relationship()
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
 
 
 class Notification(Base):

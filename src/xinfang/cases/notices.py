@@ -19,6 +19,7 @@ paragraph's joined text and rewrites only the runs a placeholder touched, so the
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -39,6 +40,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from xinfang.errors import InvalidInput
+from xinfang.text.sanitize import clean_text
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 FieldValue = str | int | date | None
@@ -120,10 +122,8 @@ def render_notice(
     """
     kind = _kind(kind)
     values = prepare_fields(kind, fields)
-    path = template_path(kind, template_dir)
-    if not path.is_file():
-        read_template(kind, template_dir)  # raises the clear "template missing" error
-    prepared = _prepared(kind, str(path), path.stat().st_mtime_ns)
+    data = read_template(kind, template_dir)  # raises the clear "template missing" error
+    prepared = _prepared(kind, hashlib.sha256(data).hexdigest(), data)
     missing = sorted(prepared.found - values.keys())
     if missing:
         raise _missing(kind, missing[0])
@@ -149,9 +149,11 @@ class _Prepared:
 
 
 @lru_cache(maxsize=64)
-def _prepared(kind: NoticeKind, path: str, _mtime_ns: int) -> _Prepared:
-    """Parse a template once per file version (the mtime is part of the key, so an edited template is re-read)."""
-    document = docx.Document(path)
+def _prepared(kind: NoticeKind, _sha256: str, data: bytes) -> _Prepared:
+    """Parse a template once per content version. Why the content's digest and not the file's mtime: several app
+    instances read one shared template folder, and a template replaced on one of them must be used by all at
+    once — a digest changes with every edit, whatever the file system's timestamp granularity."""
+    document = docx.Document(io.BytesIO(data))
     found = placeholders_in(document)
     _check_template(kind, found)
     fill_document(document, {name: _MARK.format(name) for name in found})
@@ -173,7 +175,8 @@ def _prepared(kind: NoticeKind, path: str, _mtime_ns: int) -> _Prepared:
 
 def _substitute(xml: str, values: Mapping[str, str]) -> bytes:
     def value(match: re.Match[str]) -> str:
-        text = xml_escape(values.get(match.group(1), ""))
+        # control characters are not allowed in XML at all: Word would refuse the file (text.sanitize)
+        text = xml_escape(clean_text(values.get(match.group(1), "")))
         return text.replace("\r\n", "\n").replace("\n", _BREAK)
 
     return _MARKED.sub(value, xml).encode("utf-8")

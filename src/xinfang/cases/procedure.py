@@ -24,7 +24,7 @@ from xinfang.cases.deadlines import STATUTORY, LocalLimit, Rule, clock_state, de
 from xinfang.cases.enums import OrgKind, Role
 from xinfang.cases.events import add_event
 from xinfang.cases.models import Clock, Document, Notification, Petition, Supervision
-from xinfang.cases.notices import NOTICE_TITLES, NoticeKind, render_notice
+from xinfang.cases.notices import NOTICE_TITLES, NoticeKind, render_notice, template_path
 from xinfang.cases.workflow import Action, CaseContext, Transition
 from xinfang.clock import local_date
 from xinfang.errors import InvalidInput, NotFound, PermissionDenied
@@ -430,7 +430,7 @@ def _issue_notice(
     fields = notice_fields(
         session, petition=petition, transition=transition, actor=actor, today=local_date(now)
     )
-    data = render_notice(kind, fields, template_dir=ctx.template_dir)
+    data = render_notice(kind, fields, template_dir=_template_folder(kind, ctx.template_dir))
     digest = store_bytes(ctx.documents_dir, data)
     doc = Document(
         petition=petition,
@@ -446,6 +446,14 @@ def _issue_notice(
     session.add(doc)
     session.flush()
     return doc
+
+
+def _template_folder(kind: NoticeKind, folder: Path | None) -> Path | None:
+    """The deployment's folder if it holds this kind (an administrator replaced it), else the packaged default.
+
+    Looked up at every notice, not once per process: a template replaced through any app instance applies to the
+    next notice on every instance that shares the folder."""
+    return folder if folder is not None and template_path(kind, folder).is_file() else None
 
 
 def notice_fields(

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xinfang.cases.enums import CHANNEL_BY_LABEL, Channel
+from xinfang.text.sanitize import clean_text
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -27,9 +28,17 @@ class PetitionerIn(BaseModel):
     address: str | None = Field(None, max_length=300)
     is_representative: bool = False
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        # issue 8: control and bidi characters (text.sanitize)
+        return clean_text(v) if isinstance(v, str) else v
+
     @field_validator("id_number", "phone", "address", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = clean_text(v)  # issue 8: control and bidi characters (text.sanitize)
         if isinstance(v, str) and not v.strip():
             return None
         return v
@@ -61,6 +70,12 @@ class LocationIn(BaseModel):
     lng: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
 
+    @field_validator("address", mode="before")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        # issue 8: control and bidi characters (text.sanitize)
+        return clean_text(v) if isinstance(v, str) else v
+
 
 class PetitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -81,6 +96,12 @@ class PetitionIn(BaseModel):
         max_length=32,
         description="检举控告: code of the accused unit, which will never see the informant",
     )
+
+    @field_validator("title", "body", "source", "external_id", "category", mode="before")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        # issue 8: control and bidi characters (text.sanitize)
+        return clean_text(v) if isinstance(v, str) else v
 
     @field_validator("channel", mode="before")
     @classmethod

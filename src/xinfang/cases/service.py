@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from xinfang.cases.deadlines import Rule  # noqa: F401  (re-exported for callers building contexts)
@@ -151,8 +152,18 @@ def register_petition(
     if data.accused_unit:
         petition.accused_unit = _unit(session, data.accused_unit)
         petition.matter_kind = "检举控告"
-    session.add(petition)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(petition)
+            session.flush()
+    except IntegrityError:
+        # The same submission registered meanwhile in another transaction (a client retrying on another app
+        # instance while its first request was still in flight): the unique (source, dedup_key) let that insert
+        # win, so answer with its petition, as for any repeated submission.
+        existing = find_existing(session, source=source, dedup_key=key)
+        if existing is None:
+            raise
+        return existing, False
     petition.number = f"XF{local_date(received_at):%Y%m%d}{petition.id:07d}"
     query_code = new_query_code()
     petition.query_code_hash = query_code_hash(petition.number, query_code)
@@ -165,7 +176,7 @@ def register_petition(
         summary=f"登记({data.channel.value})",
         details={"source": source},
     )
-    if not sees_everything(actor) and actor.org_unit_id is not None:
+    if holds_what_it_registers(actor):
         # A body that receives a petition directly holds it: it must tell the petitioner within 15 days.
         petition.department = session.get(OrgUnit, actor.org_unit_id)
     if ctx.procedure is not None:
@@ -178,6 +189,9 @@ def register_petition(
         _apply_analysis(session, petition=petition, analysis=analysis, now=now, ctx=ctx)
     _set_township(petition)
     _redact_personal_numbers(petition, ctx.keyring)
+    if ctx.on_registered is not None:
+        ctx.on_registered(session, petition, now)
+    # As late as possible: appending locks the audit chain until commit, and every writer waits for that lock.
     audit.record(
         session,
         actor=actor,
@@ -187,12 +201,17 @@ def register_petition(
         object_id=petition.id,
         details={"number": petition.number, "source": source, "petitioners": len(data.petitioners)},
     )
-    if ctx.on_registered is not None:
-        ctx.on_registered(session, petition, now)
     if analysis is not None:
         _auto_dispatch(session, petition=petition, analysis=analysis, now=now, ctx=ctx)
     petition.new_query_code = query_code  # type: ignore[attr-defined]  # shown once, to give to the petitioner
     return petition, True
+
+
+def holds_what_it_registers(actor: Actor) -> bool:
+    """Does a petition this actor registers stay with the actor's own unit? Yes for a department or township
+    (条例: a body that receives a petition directly decides within 15 days whether to accept it, or tells the
+    petitioner where to go); no for the county bureau, whose registrations wait to be forwarded or assigned."""
+    return not sees_everything(actor) and actor.org_unit_id is not None
 
 
 def _redact_personal_numbers(petition: Petition, keyring: KeyRing) -> None:
@@ -244,6 +263,11 @@ def _auto_dispatch(
     suggestions = analysis.get("departments") or []
     confident = ctx.auto_dispatch and analysis.get("auto_dispatch") and suggestions
     if petition.status != Status.REGISTERED.value:
+        return
+    if petition.department is not None:
+        # Received directly by a department or township (holds_what_it_registers): that body decides whether to
+        # accept it, so the bureau's dispatcher neither forwards it elsewhere nor queues it for the bureau. It
+        # stays `registered`, in the unit's 待受理 box, where 受理 is one of its steps.
         return
     blocked = petition.matter_kind == "检举控告" or petition.repeats_final_id is not None
     if confident and ctx.procedure is not None and not blocked:

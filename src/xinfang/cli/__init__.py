@@ -76,6 +76,9 @@ def build_app() -> typer.Typer:
         app.command("route")(dispatch.route)
         app.add_typer(dispatch.model_app, name="model")
         app.add_typer(dispatch.rules_app, name="rules")
+        from xinfang.cli.org import org_app
+
+        app.add_typer(org_app, name="org")
         from xinfang.cli import analytics as analytics_cli
 
         analytics_cli.register(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -93,7 +93,7 @@ def demo_run(
     for username, password, label in DEMO_LOGINS:
         console.print(f"  {username:<11} / {password:<16} {label}")
     console.print("按 Ctrl+C 停止。数据为合成的演示数据。\n")
-    _serve(rt.settings, host, port)
+    _serve(rt.settings, host, port, with_worker=True)
 
 
 @handles_errors
@@ -102,13 +102,20 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="also run the background job worker in this process (a single server without `xinfang worker`)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app and API."""
     rt = runtime_for(db)
-    _serve(rt.settings, host, port, workers=workers)
+    _serve(rt.settings, host, port, workers=workers, with_worker=with_worker)
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1, with_worker: bool = False) -> None:
     import os
 
     import uvicorn
@@ -116,7 +123,42 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     # Child worker processes rebuild the app from the environment: pass the chosen settings down that way.
     os.environ["XINFANG_DATABASE_URL"] = settings.database_url
     os.environ["XINFANG_DEMO_LABEL"] = "true" if settings.demo_label else "false"
-    uvicorn.run("xinfang.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    # log_config=None: uvicorn's own records (errors, tracebacks) propagate to the root logger, which
+    # xinfang.web.asgi sets up with the redacting JSON handlers (ops.logs), instead of going out unmasked.
+    stop = _start_background_worker(settings) if with_worker else None
+    try:
+        uvicorn.run(
+            "xinfang.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            log_config=None,
+        )
+    finally:
+        if stop is not None:
+            stop()
+
+
+def _start_background_worker(settings: Settings) -> Any:
+    """The job worker on a thread beside the web server: enrichment after intake, deliveries, OCR, clean-up.
+    Returns a function that stops it. A larger installation runs `xinfang worker` as its own service instead."""
+    import threading
+
+    from xinfang.cli.jobs import make_worker
+    from xinfang.runtime import Runtime
+
+    rt = Runtime(settings=settings)
+    w = make_worker(rt)
+    thread = threading.Thread(target=w.run_forever, name="xinfang-worker", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        w.stop.set()
+        thread.join(timeout=30)
+        rt.dispose()
+
+    return stop
 
 
 @handles_errors

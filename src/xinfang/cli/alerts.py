@@ -24,6 +24,10 @@ def scan(
     replicates: Annotated[
         int | None, typer.Option(help="Monte Carlo replicates of the scan statistic")
     ] = None,
+    county: Annotated[
+        str | None,
+        typer.Option(help="6-digit county code: scan only that county (a database holding several counties)"),
+    ] = None,
 ) -> None:
     """Run the warning scan for one day and print a JSON report (counts only)."""
     from xinfang.alerts.service import run_warning_scan
@@ -41,6 +45,7 @@ def scan(
             config=config,
             day=date.fromisoformat(day) if day else None,
             channels=rt.settings.alert_channels,
+            county=county,
         )
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
 

@@ -1,5 +1,6 @@
 """CLI for analytics: `xinfang hotspots FILE [--json]`, `xinfang report monthly --month YYYY-MM --out FILE`,
-`xinfang hotspots-backfill` (assign petitions registered before the hot-matter slice existed).
+`xinfang hotspots-backfill` (assign petitions registered before the hot-matter slice existed),
+`xinfang analytics rebuild-rollup [--check]` (recount the heat-map roll-up from the petitions table).
 
 Registered in xinfang.cli.build_app with `analytics.register(app)`.
 """
@@ -15,6 +16,7 @@ import typer
 from xinfang.cli import DbOption, handles_errors
 
 report_app = typer.Typer(help="分析报告(信访形势分析报告)", no_args_is_help=True)
+analytics_app = typer.Typer(help="分析数据维护(热力图月度汇总表)", no_args_is_help=True)
 TREND_LABELS = {"rising": "上升", "falling": "下降", "steady": "平稳"}
 
 
@@ -22,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.command("hotspots")(hotspots)
     app.command("hotspots-backfill")(hotspots_backfill)
     app.add_typer(report_app, name="report")
+    app.add_typer(analytics_app, name="analytics")
 
 
 @handles_errors
@@ -79,6 +82,7 @@ def report_monthly(
     from xinfang.analytics.forecast import parse_month
     from xinfang.analytics.report import monthly_report
     from xinfang.cli.admin import runtime_for
+    from xinfang.org.geography import county_name
     from xinfang.org.loader import read_county
     from xinfang.security.actors import SYSTEM
 
@@ -90,7 +94,7 @@ def report_monthly(
                 actor=SYSTEM,
                 month=parse_month(month),
                 now=rt.clock.now(),
-                county_name=_county(read_county),
+                county_name=county_name(session) or _county(read_county),  # imported county, else demo
             )
         out.write_bytes(body)
         typer.echo(f"已生成 {out}({len(body)} 字节)")
@@ -103,3 +107,32 @@ def _county(read_county: Any) -> str:
         return str(read_county()["county"]["name"])
     except (KeyError, TypeError, OSError):
         return "本县"
+
+
+@analytics_app.command("rebuild-rollup")
+@handles_errors
+def rebuild_rollup(
+    check: Annotated[bool, typer.Option("--check", help="只核对并报告不一致的单元,不写入")] = False,
+    db: DbOption = None,
+) -> None:
+    """按信访件表重新统计热力图月度汇总表(按月×乡镇/村×分类×来源),只改写不一致的单元。
+
+    汇总表在每次登记、导入、更正分类或属地时同步更新;绕过程序直接改库、批量 SQL 导入或恢复旧备份后运行本命令。
+    最后一行输出一个 JSON 对象。"""
+    from xinfang.analytics.rollup import rebuild
+    from xinfang.cli.admin import runtime_for
+
+    rt = runtime_for(db)
+    try:
+        with rt.session() as session:
+            report = rebuild(session, check_only=check)
+        if check:
+            verdict = "一致" if report.differing == 0 else f"有 {report.differing} 个单元不一致"
+        else:
+            verdict = f"已修正 {report.differing} 个单元"
+        typer.echo(f"汇总表 {report.cells} 个单元,{report.petitions} 件:{verdict}")
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        if check and report.differing:
+            raise typer.Exit(1)
+    finally:
+        rt.dispose()

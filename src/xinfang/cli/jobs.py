@@ -1,9 +1,9 @@
-"""Background work: `xinfang worker` runs the job/outbox loop; `xinfang jobs list|retry` for operators."""
+"""Background work: `xinfang worker` runs the job/outbox loop (and schedules the daily purge of done jobs);
+`xinfang jobs list|retry|purge` for operators."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -43,11 +43,23 @@ def build_registry(rt: Runtime) -> Any:
         analyser_for=rt.intake_analyser,
         now=rt.clock.now,
     )
+    from xinfang.intake import enrichment
+
+    enrichment.register(registry, sessions=rt.sessions, now=rt.clock.now)
+    from xinfang.store.jobs import register_purge
+
+    register_purge(
+        registry,
+        sessions=rt.sessions,
+        retention=timedelta(days=rt.settings.job_retention_days),
+        batch_size=rt.settings.job_purge_batch,
+        now=rt.clock.now,
+    )
     return registry
 
 
 def make_worker(rt: Runtime) -> Any:
-    from xinfang.store.jobs import RetryPolicy, Worker
+    from xinfang.store.jobs import PURGE_JOB, Recurring, RetryPolicy, Worker
 
     s = rt.settings
     return Worker(
@@ -58,6 +70,7 @@ def make_worker(rt: Runtime) -> Any:
         lease=timedelta(seconds=s.job_lease_seconds),
         policy=RetryPolicy(base_seconds=s.job_backoff_seconds, max_seconds=s.job_backoff_max_seconds),
         poll_seconds=s.worker_poll_seconds,
+        recurring=(Recurring(PURGE_JOB),),  # once a day, whichever worker comes first
     )
 
 
@@ -67,19 +80,26 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="run the jobs due now, then exit")] = False,
 ) -> None:
     """Run the job worker (deliveries with retries). SIGTERM/SIGINT: finish the current job, then exit."""
-    from xinfang.cli.admin import runtime_for
+    import threading
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    rt = runtime_for(db)
-    w = make_worker(rt)
+    from xinfang.cli.admin import runtime_for
+    from xinfang.ops.logs import configure_logging
+
+    # Handlers first: a stop asked for while the worker is still loading is kept, not fatal (SIGTERM's default).
+    stop_requested = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
-        w.stop.set()
+        stop_requested.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    rt = runtime_for(db)
+    configure_logging(rt.settings)  # JSON lines, personal numbers masked; also to XINFANG_LOG_DIR if set
+    w = make_worker(rt)
+    w.stop = stop_requested
     try:
         if once:
+            w.schedule_recurring()
             ran = w.run_until_idle()
             typer.echo(json.dumps({"ran": ran}))
         else:
@@ -124,3 +144,39 @@ def jobs_retry(job_id: int, db: DbOption = None) -> None:
         job = jobs.retry(session, job_id=job_id, now=now)
         audit.record(session, actor=SYSTEM, action="job.retry", at=now, object_type="job", object_id=job.id)
     typer.echo(f"job {job_id} pending again")
+
+
+@jobs_app.command("purge")
+@handles_errors
+def jobs_purge(
+    db: DbOption = None,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option("--older-than-days", min=0, help="default: XINFANG_JOB_RETENTION_DAYS (30)"),
+    ] = None,
+) -> None:
+    """Delete done jobs that finished more than N days ago, in batches. Dead-lettered jobs are never deleted."""
+    from xinfang.cli.admin import runtime_for
+    from xinfang.security import audit
+    from xinfang.security.actors import SYSTEM
+    from xinfang.store import jobs
+
+    rt = runtime_for(db)
+    try:
+        days = rt.settings.job_retention_days if older_than_days is None else older_than_days
+        now = rt.clock.now()
+        before = now - timedelta(days=days)
+        deleted = jobs.purge_done(rt.sessions, finished_before=before, batch_size=rt.settings.job_purge_batch)
+        with rt.session() as session:
+            audit.record(
+                session,
+                actor=SYSTEM,
+                action="job.purge",
+                at=now,
+                object_type="job",
+                details={"deleted": deleted, "older_than_days": days},
+            )
+            left = jobs.counts(session)
+    finally:
+        rt.dispose()
+    typer.echo(json.dumps({"deleted": deleted, "older_than_days": days, "counts": left}))

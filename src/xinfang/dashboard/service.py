@@ -3,13 +3,15 @@
 Scoped like every read (`scope_petitions`). One pass over (received_at, category, channel, division_code) of the
 period's petitions — a county's year is a few thousand rows, grouped in Python so SQLite and PostgreSQL agree on
 months in China time. The township polygons come from the shipped demo geography; villages are points.
+The 访调诉 summary (referrals of the period by outcome and platform) is `referrals.service.stats`, the query of
+/api/referrals/stats.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -21,8 +23,10 @@ from xinfang.cases.enums import OrgKind, Status
 from xinfang.cases.models import Petition
 from xinfang.clock import CHINA_TZ
 from xinfang.org.models import OrgUnit
+from xinfang.referrals import service as referrals
+from xinfang.referrals.enums import OUTCOME_LABELS, PLATFORM_LABELS, Outcome, Platform
 from xinfang.security.actors import Actor
-from xinfang.security.permissions import require, scope_petitions
+from xinfang.security.permissions import can, require, scope_petitions
 
 OPEN = {s.value for s in Status} - {
     Status.CONCLUDED.value,
@@ -76,7 +80,37 @@ def overview(session: Session, *, actor: Actor, start: date, end: date) -> dict[
         "channels": channels.most_common(),
         "townships": dict(townships),
         "villages": dict(villages),
+        "referrals": referral_summary(session, actor=actor, start=start, end=end),
     }
+
+
+def referral_summary(session: Session, *, actor: Actor, start: date, end: date) -> dict[str, Any]:
+    """Referrals made in the local days [start, end]: total, by outcome (every outcome listed, zeros included, in a
+    fixed order) and by platform, with Chinese labels."""
+    lo = datetime.combine(start, time(), CHINA_TZ)
+    hi = datetime.combine(end + timedelta(days=1), time(), CHINA_TZ)
+    data = referrals.stats(session, actor=actor, start=lo, end=hi)
+    return {
+        "total": data["total"],
+        "by_outcome": [
+            {"outcome": o.value, "label": OUTCOME_LABELS[o], "count": data["by_outcome"].get(o.value, 0)}
+            for o in (Outcome.OPEN, Outcome.RESOLVED, Outcome.FAILED, Outcome.FILED, Outcome.RETURNED)
+        ],
+        "by_platform": [
+            {"platform": p.value, "label": PLATFORM_LABELS[p], "count": data["by_platform"].get(p.value, 0)}
+            for p in Platform
+        ],
+    }
+
+
+def forecast_outlook(session: Session, *, actor: Actor, today: date) -> dict[str, Any] | None:
+    """What the trend chart draws beside the actual months: this month's and next month's county totals as
+    forecast, with their 90% intervals (analytics.forecast.county_outlook); None for a reader without analytics."""
+    if not can(actor, "analytics.read"):
+        return None
+    from xinfang.analytics.forecast import county_outlook
+
+    return county_outlook(session, actor=actor, today=today)
 
 
 @lru_cache(maxsize=1)

@@ -88,6 +88,9 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
             added += created
             if created:
                 fresh.append((rec, petition))
+        from xinfang.intake.enrichment import enrich_pending  # links and matters, before the story uses them
+
+        enrich_pending(session, now=now)
         story = simulate(session, pairs=fresh, now=now, ctx=rt.procedure)
         from xinfang.demo.feeds import load_feeds  # analytics: multi-source feeds (issue 5)
 
@@ -95,6 +98,9 @@ def load_demo(rt: Runtime, *, seed: int = 2026, scale: float = 1.0) -> dict[str,
         from xinfang.prevention.demo import load_prevention_demo  # ledger, risk projects, joint cases, grid
 
         story |= load_prevention_demo(session, rt=rt, now=now)
+        enrich_pending(
+            session, now=now
+        )  # the feeds' and the ledger's petitions too, before the warning scans
         if fresh:
             story["alerts"] = _replay_warning_scans(session, records=records, now=now)
     return {

@@ -3,8 +3,11 @@
 `analyse_draft` answers while the clerk types: the dispatch analysis, the fields it can fill in (place, the
 petitioner's name, ID and phone found in the text — returned to the clerk who typed them, never stored or logged),
 and earlier petitions the draft may repeat (only those the clerk may see). `register_at_desk` registers the
-petition without automatic dispatch and then applies the clerk's decision: forward it to the chosen unit, or leave
-it pending review — both in the caller's transaction.
+petition without automatic dispatch and then applies the user's decision, in the caller's transaction. Which
+decisions a user has (`desk_decisions`) follows the procedure table, so the desk never offers a step the service
+refuses: the bureau's 登记员 forwards at once or leaves the petition pending review; a department's or township's
+办理员 holds what it registers and accepts it at once or keeps it in its own 待受理 box; anyone else who may
+register (the administrator) registers for the bureau's clerks to dispatch.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from sqlalchemy.orm import Session
 from xinfang.cases import procedure
 from xinfang.cases.models import Petition, Petitioner
 from xinfang.cases.schemas import PetitionIn
-from xinfang.cases.service import Analyser, IntakeContext, register_petition
+from xinfang.cases.service import Analyser, IntakeContext, holds_what_it_registers, register_petition
+from xinfang.cases.workflow import TABLE, Action
 from xinfang.dispatch import repeats
-from xinfang.errors import InvalidInput
+from xinfang.errors import InvalidInput, PermissionDenied
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
 from xinfang.security.permissions import may_see_petition, require
@@ -28,6 +32,28 @@ from xinfang.text.entities import find_id_numbers, find_phones
 from xinfang.text.ids import normalise_id_number, normalise_phone
 
 MAX_REPEATS_SHOWN = 8
+Decision = Literal["dispatch", "accept", "review"]
+# Words for the refusal of a decision the user does not have (the desk shows only the ones they have).
+DECISION_WORDS: dict[str, str] = {"dispatch": "登记并转送", "accept": "登记并受理", "review": "登记"}
+
+
+def desk_decisions(actor: Actor) -> tuple[Decision, ...]:
+    """What this user may do with a petition registered at the desk, in the order the desk shows it.
+
+    `dispatch` (register and 转送) where the procedure lets the role forward and the petition stays with the
+    bureau; `accept` (register and 受理, with the 受理告知书) where the user's own unit holds the petition and the
+    role may accept; `review` (register only) for everyone who may register: for the bureau the petition waits
+    in the dispatch queue (待人工分派), for a unit in its own 待受理 box until it accepts, tells the petitioner
+    where to go, refuses or diverts (each within the 15 days of the 条例).
+    """
+    held = holds_what_it_registers(actor)
+    out: list[Decision] = []
+    if not held and actor.role in TABLE[Action.FORWARD].roles:
+        out.append("dispatch")
+    if held and actor.role in TABLE[Action.ACCEPT].roles:
+        out.append("accept")
+    out.append("review")
+    return tuple(out)
 
 
 def analyse_draft(
@@ -121,14 +147,22 @@ def register_at_desk(
     *,
     actor: Actor,
     data: PetitionIn,
-    decision: Literal["dispatch", "review"],
+    decision: Decision,
     department: str | None,
     note: str | None,
     now: datetime,
     ctx: IntakeContext,
     dedup_key: str | None = None,
 ) -> tuple[Petition, bool]:
-    """Register (no automatic dispatch), then forward to `department` or leave the petition pending review."""
+    """Register (no automatic dispatch), then forward to `department`, accept it for the user's own unit, or
+    leave it pending (see `desk_decisions`); a decision the user does not have is refused before anything is saved."""
+    require(actor, "petition.create")
+    if decision not in desk_decisions(actor):
+        raise PermissionDenied(
+            f"当前用户不能「{DECISION_WORDS.get(decision, decision)}」",
+            code="desk.decision_not_permitted",
+            decision=decision,
+        )
     if decision == "dispatch" and not department:
         raise InvalidInput("请选择转送单位", code="desk.department_required", field="department")
     petition, created = register_petition(
@@ -140,14 +174,19 @@ def register_at_desk(
         default_source="desk",
         dedup_key=dedup_key,
     )
-    if created and decision == "dispatch" and ctx.procedure is not None:
+    if created and decision != "review" and ctx.procedure is not None:
         query_code = getattr(petition, "new_query_code", None)
+        action, payload = (
+            ("forward", {"department": department, "note": note or "登记台转送"})
+            if decision == "dispatch"
+            else ("accept", {"note": note} if note else {})
+        )
         petition = procedure.take_action(
             session,
             actor=actor,
             petition_id=petition.id,
-            action="forward",
-            payload={"department": department, "note": note or "登记台转送"},
+            action=action,
+            payload=payload,
             now=now,
             ctx=ctx.procedure,
         )

@@ -63,6 +63,14 @@ def hasher() -> MinHasher:
     return MinHasher(num_perm=NUM_PERM)
 
 
+@lru_cache(maxsize=4096)
+def text_signature(text: str) -> np.ndarray:
+    """The MinHash signature of a text, remembered: in a mass event the same earlier petitions are the candidates
+    of every new call, and hashing them again each time was most of the enrichment's work. A pure function of
+    the text, so the cache cannot differ in meaning between processes. Callers must not modify the array."""
+    return hasher().signature(text)
+
+
 def petition_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
@@ -86,7 +94,7 @@ def index_petition(session: Session, *, petition: Petition) -> np.ndarray | None
     text = petition_text(petition.title, petition.body)
     if not shingles(text):
         return None
-    signature = hasher().signature(text)
+    signature = text_signature(text)
     session.add_all(
         PetitionBand(petition_id=petition.id, band=i, band_key=key)
         for i, key in enumerate(band_keys(signature))
@@ -107,8 +115,9 @@ def _matter_candidates(session: Session, *, petition_id: int, keys: list[str]) -
     return [pid for pid, _n in session.execute(q)]
 
 
-def _person_matches(session: Session, *, petition: Petition) -> dict[int, set[str]]:
-    """Earlier petition id -> reason codes, from the petitioners' blind indexes and name + village."""
+def _person_matches(session: Session, *, petition: Petition, among: Any = None) -> dict[int, set[str]]:
+    """Other petition id -> reason codes, from the petitioners' blind indexes and name + village; `among`
+    restricts the other petitions (a condition on Petition)."""
     people = petition.petitioners
     ids = {p.id_number_bidx for p in people if p.id_number_bidx}
     phones = {p.phone_bidx for p in people if p.phone_bidx}
@@ -126,7 +135,7 @@ def _person_matches(session: Session, *, petition: Petition) -> dict[int, set[st
     rows = session.execute(
         select(Petitioner.petition_id, Petitioner.id_number_bidx, Petitioner.phone_bidx, Petitioner.name)
         .join(Petition, Petition.id == Petitioner.petition_id)
-        .where(or_(*conds), Petitioner.petition_id != petition.id)
+        .where(or_(*conds), Petitioner.petition_id != petition.id, *([] if among is None else [among]))
         .order_by(Petitioner.petition_id.desc())
         .limit(MAX_CANDIDATES)
     )
@@ -159,7 +168,7 @@ def _build_links(
     links = []
     for other in earlier:
         other_text = petition_text(other.title, other.body)
-        sim = estimate(signature, hasher().signature(other_text)) if signature is not None else 0.0
+        sim = estimate(signature, text_signature(other_text)) if signature is not None else 0.0
         codes = set(people.get(other.id, set()))
         same_matter = sim >= MATTER_THRESHOLD
         if same_matter:
@@ -176,9 +185,11 @@ def _build_links(
 
 
 def link_repeats(session: Session, *, petition: Petition, now: datetime) -> list[Link]:
-    """Index the new petition and link it to earlier ones it repeats; writes links, an event and an audit entry.
+    """Index the new petition and link it to the others it repeats; writes links, an event and an audit entry.
 
-    Runs inside intake's transaction (the on_registered hook), as the system: it is automatic, not a choice.
+    Runs in the enrichment job after intake, as the system: it is automatic, not a choice. Jobs may run out of
+    order, so a candidate can be a *later* petition already indexed: that link is stored the other way round (the
+    later one repeats this one), on the later petition. Returns the links from this petition to earlier ones.
     """
     signature = index_petition(session, petition=petition)
     people = _person_matches(session, petition=petition)
@@ -191,13 +202,42 @@ def link_repeats(session: Session, *, petition: Petition, now: datetime) -> list
     if not ids:
         return []
     columns = load_only(
-        Petition.id, Petition.number, Petition.title, Petition.body, Petition.division_code, Petition.status
+        Petition.id,
+        Petition.number,
+        Petition.title,
+        Petition.body,
+        Petition.division_code,
+        Petition.status,
+        Petition.enriched_at,
     )
     earlier = list(session.execute(select(Petition).where(Petition.id.in_(ids)).options(columns)).scalars())
     links = _build_links(petition, signature, earlier, people)
-    if links:
-        _store(session, petition=petition, links=links, now=now)
-    return links
+    linked = _linked_pairs(session, petition_id=petition.id)
+    backward = [
+        link
+        for link in links
+        if link.earlier_id < petition.id and (petition.id, link.earlier_id) not in linked
+    ]
+    if backward:
+        _store(session, petition=petition, links=backward, now=now)
+    by_id = {p.id: p for p in earlier}
+    for link in links:
+        later = by_id[link.earlier_id]
+        # A later petition not yet enriched will find this one itself when its own job runs.
+        if later.id > petition.id and later.enriched_at is not None and (later.id, petition.id) not in linked:
+            mirrored = Link(petition.id, petition.number, link.kind, link.similarity, link.reasons)
+            _store(session, petition=later, links=[mirrored], now=now)
+    return backward
+
+
+def _linked_pairs(session: Session, *, petition_id: int) -> set[tuple[int, int]]:
+    """(later, earlier) pairs already linked in either direction: a person link made from the other side first."""
+    rows = session.execute(
+        select(PetitionLink.petition_id, PetitionLink.earlier_id).where(
+            or_(PetitionLink.petition_id == petition_id, PetitionLink.earlier_id == petition_id)
+        )
+    )
+    return {(a, b) for a, b in rows}
 
 
 def find_candidates(session: Session, *, petition: Petition) -> list[Link]:
@@ -264,42 +304,42 @@ def _store(session: Session, *, petition: Petition, links: list[Link], now: date
     )
 
 
-def on_registered(session: Session, petition: Petition, now: datetime) -> None:
-    """The intake hook (IntakeContext.on_registered): link repeats, and recognise a repeat of a final matter."""
-    links = link_repeats(session, petition=petition, now=now)
-    _recognise_final_repeat(session, petition=petition, links=links, now=now)
-
-
-def _recognise_final_repeat(
-    session: Session, *, petition: Petition, links: list[Link], now: datetime
-) -> None:
+def recognise_final_repeat(session: Session, *, petition: Petition, now: datetime) -> int | None:
     """三级终结: the same person raising the same matter again after 复核 is not accepted again. The system flags it
     (the clerk can lift the flag, a human judgement on "same facts and reasons"); the procedure then allows only
-    a refusal with the 不再受理告知书."""
-    both = [link.earlier_id for link in links if link.kind == "both"]
-    if not both:
-        return
-    re_reviewed = set(
-        session.execute(
-            select(Event.petition_id).where(Event.petition_id.in_(both), Event.kind == "recheck_reply")
-        ).scalars()
+    a refusal with the 不再受理告知书.
+
+    Runs inside intake's transaction, before routing (a flagged petition must not be forwarded automatically), so
+    it looks only at final matters: the new petition's people among re-reviewed petitions (one indexed query that
+    almost always returns nothing), then the text similarity of those few. The general repeat linking, which may
+    compare a mass event's hundred near-identical calls, runs later in the enrichment job."""
+    final = or_(
+        Petition.status == "recheck_replied",
+        select(Event.id).where(Event.petition_id == Petition.id, Event.kind == "recheck_reply").exists(),
     )
-    for link in links:
-        if link.kind != "both":
+    people = _person_matches(session, petition=petition, among=final)
+    if not people:
+        return None
+    signature = hasher().signature(petition_text(petition.title, petition.body))
+    earlier = session.execute(
+        select(Petition).where(Petition.id.in_(people)).order_by(Petition.id.desc())
+    ).scalars()
+    for other in earlier:
+        similarity = estimate(signature, text_signature(petition_text(other.title, other.body)))
+        if similarity < MATTER_THRESHOLD:
             continue
-        earlier = session.get(Petition, link.earlier_id)
-        if earlier is not None and (earlier.status == "recheck_replied" or earlier.id in re_reviewed):
-            petition.repeats_final_id = earlier.id
-            add_event(
-                session,
-                petition=petition,
-                kind="repeat_of_final",
-                actor=SYSTEM,
-                at=now,
-                summary=f"与已复核终结的信访件 {earlier.number} 事实和理由相同,依法不再受理",
-                details={"final_id": earlier.id, "similarity": link.similarity},
-            )
-            return
+        petition.repeats_final_id = other.id
+        add_event(
+            session,
+            petition=petition,
+            kind="repeat_of_final",
+            actor=SYSTEM,
+            at=now,
+            summary=f"与已复核终结的信访件 {other.number} 事实和理由相同,依法不再受理",
+            details={"final_id": other.id, "similarity": round(similarity, 4)},
+        )
+        return other.id
+    return None
 
 
 def is_final(petition: Petition) -> bool:

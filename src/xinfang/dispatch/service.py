@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -49,12 +50,12 @@ KEYWORD_TEXT_LIMIT = 5000  # most recent petitions read for keyword suggestions:
 # --- the pipeline, shared per process -----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def default_pipeline() -> DispatchPipeline:
-    """The shipped model, rules and gazetteer (≈0.5 s): loaded once per process, read-only afterwards."""
-    from xinfang.routing.pipeline import DispatchPipeline
+    """The shipped model, rules and gazetteer (≈0.5 s): loaded once per process, read-only afterwards.
+    (The deployment's own model and organisation: `engine.base_pipeline`, which `pipeline_for` builds on.)"""
+    from xinfang.dispatch.engine import shipped_pipeline
 
-    return DispatchPipeline.load_default()
+    return shipped_pipeline()
 
 
 class _PipelineCache:
@@ -66,6 +67,13 @@ class _PipelineCache:
         self._size = size
         self._items: OrderedDict[str, DispatchPipeline] = OrderedDict()
         self._lock = threading.Lock()
+
+    def peek(self, key: str) -> DispatchPipeline | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
 
     def get(self, key: str, build: Callable[[], DispatchPipeline]) -> DispatchPipeline:
         with self._lock:
@@ -211,22 +219,41 @@ def save_rules(
 # --- the analyser intake uses ----------------------------------------------------------------------------------
 
 
-def pipeline_for(session: Session, active: ActiveRules | None = None) -> DispatchPipeline:
-    """The default pipeline with the active rules; stored rules are re-validated when first loaded."""
+def pipeline_for(
+    session: Session, active: ActiveRules | None = None, *, model_dir: Path | None = None
+) -> DispatchPipeline:
+    """The active model (of `model_dir`, else packaged) and the organisation's places (engine.base_pipeline) with
+    the active rules; stored rules are re-validated when first loaded."""
+    from xinfang.dispatch.engine import base_pipeline
+
+    base_key, base = base_pipeline(session, model_dir=model_dir)
+    if active is None:
+        # Intake asks on every petition: the hash alone finds a cached pipeline without loading the content.
+        sha = session.execute(
+            select(RulesVersion.content_sha256)
+            .where(RulesVersion.is_active)
+            .order_by(RulesVersion.number.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if sha is None:
+            return base
+        cached = _pipelines.peek(f"{base_key}|{sha}")
+        if cached is not None:
+            return cached
     active = active or active_rules(session)
     if active.version is None:
-        return default_pipeline()
+        return base
     content = active.content
 
     def build() -> DispatchPipeline:
-        return default_pipeline().with_rules(parse_rules(content, department_codes=routable_codes(session)))
+        return base.with_rules(parse_rules(content, department_codes=routable_codes(session)))
 
-    return _pipelines.get(active.sha256, build)
+    return _pipelines.get(f"{base_key}|{active.sha256}", build)
 
 
-def analyser_for(session: Session) -> Analyser:
+def analyser_for(session: Session, *, model_dir: Path | None = None) -> Analyser:
     """What intake calls: `(title, body, *, reference_date=None) -> dict`, routing with the active DB rules."""
-    return pipeline_for(session).analyse
+    return pipeline_for(session, model_dir=model_dir).analyse
 
 
 def try_rules(
@@ -236,14 +263,17 @@ def try_rules(
     title: str,
     body: str,
     content: dict[str, Any] | str | None = None,
+    model_dir: Path | None = None,
 ) -> dict[str, Any]:
     """How a text would be routed with the active rules, or with a draft (validated, never saved)."""
     require(actor, "routing.read")
     if content is None:
         active = active_rules(session)
-        result = pipeline_for(session, active).analyse(title, body)
+        result = pipeline_for(session, active, model_dir=model_dir).analyse(title, body)
         return {"rules": active.version.number if active.version else None, "draft": False, **result}
-    draft = default_pipeline().with_rules(validate_rules(session, content))
+    from xinfang.dispatch.engine import base_pipeline
+
+    draft = base_pipeline(session, model_dir=model_dir)[1].with_rules(validate_rules(session, content))
     return {"rules": None, "draft": True, **draft.analyse(title, body)}
 
 

@@ -4,6 +4,11 @@ Every box is a query over the petitions the actor may see (`scope_petitions`), s
 their unit's work and a county clerk the whole county. Clock boxes look at open statutory duty clocks (a
 petitioner's own windows, such as the time to object, are not work); the due-soon test is the one the case page
 shows (`deadlines.clock_state`).
+
+待受理 holds what a unit must decide to accept: matters forwarded or assigned to it, and those it received directly
+and registered itself (`registered` with the unit as holder, cases.service.holds_what_it_registers). 退回/待分派
+holds the bureau's dispatch queue: pending review, or registered by the bureau and not yet dispatched. 督办 holds
+petitions with a 督办 the supervised unit has not answered yet (cases.supervision.respond).
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Date, Float, Integer, Select, and_, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
-from xinfang.cases.deadlines import ClockState, clock_state, is_duty
+from xinfang.cases.deadlines import DUE_SOON_SHARE, ClockState, Rule, clock_state, is_duty
 from xinfang.cases.enums import Role, Status
 from xinfang.cases.models import Clock, Petition, Supervision
 from xinfang.cases.service import PetitionFilter, apply_filters
@@ -47,7 +54,6 @@ BOX_LABELS: dict[Box, str] = {
 
 TO_ACCEPT = (Status.FORWARDED, Status.ASSIGNED)
 HANDLING = (Status.ACCEPTED, Status.EXTENDED, Status.REVIEW_REQUESTED, Status.RECHECK_REQUESTED)
-RETURNED = (Status.PENDING_REVIEW, Status.REGISTERED)
 
 # The boxes each role works from, first = where the inbox opens.
 ROLE_BOXES: dict[Role, tuple[Box, ...]] = {
@@ -84,35 +90,67 @@ def parse_box(value: str | None, role: Role) -> Box:
         raise InvalidInput(f"未知的收件箱:{value}", code="inbox.unknown_box", box=value) from exc
 
 
-def _open_duty_clocks(session: Session, actor: Actor) -> list[tuple[int, date, date, str]]:
-    q = (
-        select(Clock.petition_id, Clock.start_on, Clock.due_on, Clock.rule)
-        .join(Petition, Petition.id == Clock.petition_id)
-        .where(Clock.closed_on.is_(None), Clock.binds_petitioner.is_(False))
+DUTY_RULES = tuple(r.value for r in Rule if is_duty(r))
+
+
+class _DaysBetween(FunctionElement[int]):
+    """Whole days from the second date to the first: `later - earlier` on PostgreSQL, julianday() on SQLite."""
+
+    type = Integer()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(_DaysBetween)
+def _days_sqlite(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+@compiles(_DaysBetween, "postgresql")
+def _days_postgresql(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} - {earlier})"
+
+
+def _in_state(state: ClockState, today: date) -> ColumnElement[bool]:
+    """`deadlines.clock_state(start_on, due_on, today) == state`, in SQL. The share is compared in floating point
+    (float8 / SQLite REAL, the same IEEE arithmetic as Python) so that a clock on the 80% boundary is due soon in
+    the inbox exactly when the case page says so."""
+    if state == ClockState.OVERDUE:
+        return Clock.due_on < today
+    length = _DaysBetween(Clock.due_on, Clock.start_on)
+    used = _DaysBetween(literal(today, Date()), Clock.start_on)
+    return and_(Clock.due_on >= today, or_(length <= 0, used >= literal(DUE_SOON_SHARE, Float()) * length))
+
+
+def _clock_petitions(state: ClockState, today: date) -> Select[Any]:
+    """Petitions with an open statutory duty clock in `state` today: a subquery, so the work stays in the
+    database. (Collecting the ids in Python first sent a province supervisor's hundreds of thousands of open
+    clocks through the app and back as one IN list, beyond PostgreSQL's 65,535 parameters.)"""
+    return select(Clock.petition_id).where(
+        Clock.closed_on.is_(None),
+        Clock.binds_petitioner.is_(False),
+        Clock.rule.in_(DUTY_RULES),
+        _in_state(state, today),
     )
-    q = scope_petitions(q, actor)
-    return [(pid, s, d, r) for pid, s, d, r in session.execute(q) if is_duty(r)]
-
-
-def _clock_ids(session: Session, actor: Actor, today: date, state: ClockState) -> set[int]:
-    return {
-        pid
-        for pid, start, due, _rule in _open_duty_clocks(session, actor)
-        if clock_state(start, due, today) == state
-    }
 
 
 def _box_query(session: Session, actor: Actor, box: Box, today: date) -> Select[Any]:
     q = scope_petitions(select(Petition), actor)
     if box == Box.TO_ACCEPT:
-        return q.where(Petition.status.in_([s.value for s in TO_ACCEPT]))
+        received_directly = and_(
+            Petition.status == Status.REGISTERED.value, Petition.department_id.is_not(None)
+        )
+        return q.where(or_(Petition.status.in_([s.value for s in TO_ACCEPT]), received_directly))
     if box == Box.HANDLING:
         return q.where(Petition.status.in_([s.value for s in HANDLING]))
     if box == Box.RETURNED:
-        return q.where(Petition.status.in_([s.value for s in RETURNED]))
+        not_dispatched = and_(Petition.status == Status.REGISTERED.value, Petition.department_id.is_(None))
+        return q.where(or_(Petition.status == Status.PENDING_REVIEW.value, not_dispatched))
     if box in (Box.DUE_SOON, Box.OVERDUE):
         state = ClockState.DUE_SOON if box == Box.DUE_SOON else ClockState.OVERDUE
-        return q.where(Petition.id.in_(_clock_ids(session, actor, today, state) or {-1}))
+        return q.where(Petition.id.in_(_clock_petitions(state, today)))
     if box == Box.SUPERVISED:
         open_supervision = select(Supervision.petition_id).where(Supervision.responded_at.is_(None))
         return q.where(Petition.id.in_(open_supervision))
@@ -162,19 +200,11 @@ def nearest_due(session: Session, petition_ids: list[int], today: date) -> dict[
 
 
 def box_counts(session: Session, *, actor: Actor, boxes: tuple[Box, ...], today: date) -> dict[Box, int]:
-    """How many petitions each box holds (the tabs' badges); the clock boxes share one pass over the clocks."""
+    """How many petitions each box holds (the tabs' badges): one COUNT per box, in the database."""
     require(actor, "petition.read")
     counts: dict[Box, int] = {}
-    states: dict[int, set[ClockState]] = {}
-    if Box.DUE_SOON in boxes or Box.OVERDUE in boxes:
-        for pid, start, due, _rule in _open_duty_clocks(session, actor):
-            states.setdefault(pid, set()).add(clock_state(start, due, today))
     for box in boxes:
         if box == Box.ALL:
-            continue
-        if box in (Box.DUE_SOON, Box.OVERDUE):
-            want = ClockState.DUE_SOON if box == Box.DUE_SOON else ClockState.OVERDUE
-            counts[box] = sum(1 for s in states.values() if want in s)
             continue
         q = _box_query(session, actor, box, today)
         counts[box] = session.execute(

@@ -108,6 +108,9 @@ def division_names(session: Session) -> dict[str, str]:
     )
     towns = {u.id: u for u in units if u.kind == OrgKind.TOWNSHIP}
     names = {t.name: t.code for t in towns.values()}
+    for t in towns.values():  # former names (光明乡 for 光明镇), as place recognition knows them
+        for alias in t.aliases or ():
+            names.setdefault(alias, t.code)
     village_count: dict[str, int] = {}
     for v in units:
         if v.kind == OrgKind.VILLAGE:

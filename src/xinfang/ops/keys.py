@@ -16,10 +16,11 @@ from xinfang.cases.models import Petition, Petitioner
 from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
+from xinfang.security.models import TotpCredential
 
 
 def rotate(session: Session, *, keyring: KeyRing, actor: Actor, now: datetime) -> dict[str, int]:
-    counts = {"petitioners": 0, "petitions": 0}
+    counts = {"petitioners": 0, "petitions": 0, "totp_secrets": 0}
     for person in session.execute(select(Petitioner)).scalars():
         changed = False
         if person.id_number_enc and keyring.key_id_of(person.id_number_enc) != keyring.current_id:
@@ -40,6 +41,12 @@ def rotate(session: Session, *, keyring: KeyRing, actor: Actor, now: datetime) -
                 json.dumps(json.loads(keyring.decrypt(token)), ensure_ascii=False)
             )
             counts["petitions"] += 1
+    for cred in session.execute(
+        select(TotpCredential)
+    ).scalars():  # second-factor secrets (org.second_factor)
+        if keyring.key_id_of(cred.secret_enc) != keyring.current_id:
+            cred.secret_enc = keyring.encrypt(keyring.decrypt(cred.secret_enc))
+            counts["totp_secrets"] += 1
     audit.record(
         session, actor=actor, action="keys.rotate", at=now, details={"to": keyring.current_id, **counts}
     )

@@ -45,6 +45,7 @@ def org_specs(departments_file: Path | None = None, county_file: Path | None = N
                 lng=t.get("lng"),
                 lat=t.get("lat"),
                 population=t.get("population"),
+                aliases=tuple(t.get("aliases") or ()),
             )
         )
         for v in t.get("villages", []):

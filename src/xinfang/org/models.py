@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from xinfang.store.base import Base, UTCDateTime
+from xinfang.store.base import Base, JSONType, UTCDateTime
 
 
 class OrgUnit(Base):
@@ -25,8 +26,14 @@ class OrgUnit(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     population: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Other names of a township (光明乡 before it became 光明镇): place recognition knows it by these too.
+    aliases: Mapped[list[Any] | None] = mapped_column(JSONType)
+    # Bumped by every ORM update: part of the cheap stamp that tells intake whether its cached geography is current.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
 
 
 class User(Base):

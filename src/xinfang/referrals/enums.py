@@ -106,3 +106,12 @@ OUTCOME_BY_STATUS = {
     Status.MEDIATION_FAILED: Outcome.FAILED,
     Status.RETURNED: Outcome.RETURNED,
 }
+
+
+OUTCOME_LABELS = {
+    Outcome.OPEN: "进行中",
+    Outcome.RESOLVED: "调解成功",
+    Outcome.FILED: "已立案",
+    Outcome.FAILED: "调解失败",
+    Outcome.RETURNED: "退回",
+}

@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +76,7 @@ from xinfang.referrals.enums import (
     NEXT,
     OPEN,
     OUTCOME_BY_STATUS,
+    OUTCOME_LABELS,
     PLATFORM_LABELS,
     REMOTE_BY_LABEL,
     REMOTE_BY_PLATFORM,
@@ -89,7 +90,7 @@ from xinfang.referrals.models import CallbackNonce, Referral, ReferralStatusChan
 from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
-from xinfang.security.permissions import require, require_petition_visible, scope_petitions
+from xinfang.security.permissions import can, require, require_petition_visible, scope_petitions
 
 log = logging.getLogger("xinfang.referrals")
 
@@ -120,7 +121,10 @@ def refer(
     ctx: ProcedureContext,
     platforms: Mapping[str, ReferralPlatformConfig],
     max_attempts: int = 8,
+    demand: str | None = None,
 ) -> Referral:
+    """`demand`: the demand summary as the referring officer worded it (default: the analysed core demand, or the
+    title)."""
     require(actor, "referral.create")
     petition = lock_petition(session, petition_id)
     require_petition_visible(actor, petition)
@@ -134,6 +138,8 @@ def refer(
             "该信访件当前状态不能转人民调解", code="referral.not_referable", status=petition.status
         )
     consent_record = _consent(petition, consent, actor, now)
+    if demand is not None and len(demand.strip()) > MAX_NOTE:
+        raise InvalidInput("诉求摘要过长(不超过500字)", code="referral.demand")
     evidence = _evidence(session, petition, evidence_ids)
     config = platforms.get(plat.value)
     delivery = "outbox" if config is not None and config.endpoint else "manual"
@@ -155,7 +161,7 @@ def refer(
     )
     session.add(referral)
     session.flush()
-    referral.bundle = _snapshot(session, referral, petition, evidence, actor, now)
+    referral.bundle = _snapshot(session, referral, petition, evidence, actor, now, demand=demand)
     label = PLATFORM_LABELS[plat]
     if plat is Platform.COURT:
         procedure.take_action(
@@ -202,9 +208,39 @@ def refer(
             payload={"referral_id": referral.id},
             now=now,
             max_attempts=max_attempts,
+            dedup_key=delivery_key(referral.id),
         )
     session.flush()
     return referral
+
+
+def delivery_key(referral_id: int) -> str:
+    """The outbox row's unique key: one delivery job per referral (found again by the case page)."""
+    return f"{DELIVER_JOB}:{referral_id}"
+
+
+def default_demand(petition: Petition) -> str:
+    """The demand summary a referral carries unless the officer rewords it: the analysed core demand, or the title."""
+    return ((petition.analysis or {}).get("demand") or {}).get("text") or petition.title
+
+
+def referral_targets(petition: Petition, actor: Actor, today: Any) -> list[dict[str, str]]:
+    """What `refer` would accept from this actor now, as (platform, kind) choices for a form: the same rules
+    (permission, petition status, the divert step for the court), so the UI offers nothing the service refuses
+    on those grounds. Consent and an open referral are checked when the form is posted."""
+    if not can(actor, "referral.create"):
+        return []
+    out = []
+    if PetitionStatus(petition.status) in _settle_statuses():
+        out.append(Platform.MEDIATION)
+    divert = workflow.Action.DIVERT
+    if any(step.action is divert for step in procedure.available_actions(petition, actor, today)):
+        out.append(Platform.COURT)
+    return [
+        {"platform": plat.value, "kind": kind.value, "label": f"{PLATFORM_LABELS[plat]} · {kind.value}"}
+        for plat in out
+        for kind in KINDS_BY_PLATFORM[plat]
+    ]
 
 
 def _settle_statuses() -> frozenset[PetitionStatus]:
@@ -283,6 +319,8 @@ def _snapshot(
     evidence: list[Attachment],
     actor: Actor,
     now: datetime,
+    *,
+    demand: str | None = None,
 ) -> dict[str, Any]:
     unit = session.get(OrgUnit, actor.org_unit_id) if actor.org_unit_id else None
     consented = set(referral.consent["petitioner_ids"])
@@ -296,7 +334,7 @@ def _snapshot(
             "number": petition.number,
             "title": petition.title,
             "facts": petition.body,
-            "demand": ((petition.analysis or {}).get("demand") or {}).get("text") or petition.title,
+            "demand": (demand or "").strip() or default_demand(petition),
             "category": petition.category,
             "received_on": local_date(petition.received_at).isoformat(),
             "township_code": petition.township_code,
@@ -952,16 +990,27 @@ def export_bundle(
     return f"{referral.petition.number}-移交材料-{referral.id}.zip", buffer.getvalue()
 
 
-def stats(session: Session, *, actor: Actor, start: datetime | None, end: datetime | None) -> dict[str, Any]:
-    """Referrals made in [start, end): by platform, status and outcome (dashboards, accountability)."""
-    require(actor, "referral.stats")
-    q = select(Referral.platform, Referral.status, Referral.outcome, func.count()).group_by(
-        Referral.platform, Referral.status, Referral.outcome
+def counts_query(start: datetime | None, end: datetime | None, *keys: Any) -> Select[Any]:
+    """The one referral count: referrals made in [start, end), grouped by `keys` (expressions over Referral or
+    Petition, e.g. the petition's department), platform, status and outcome; rows (*keys, platform, status,
+    outcome, n). `stats` (/api/referrals/stats, the dashboard) and the accountability figures both read it."""
+    cols = (*keys, Referral.platform, Referral.status, Referral.outcome)
+    q = (
+        select(*cols, func.count(Referral.id))
+        .join(Petition, Referral.petition_id == Petition.id)
+        .group_by(*cols)
     )
     if start is not None:
         q = q.where(Referral.created_at >= start)
     if end is not None:
         q = q.where(Referral.created_at < end)
+    return q
+
+
+def stats(session: Session, *, actor: Actor, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """Referrals made in [start, end): by platform, status and outcome (dashboards, accountability)."""
+    require(actor, "referral.stats")
+    q = counts_query(start, end)
     by_platform: dict[str, int] = {}
     by_status: dict[str, int] = {}
     by_outcome: dict[str, int] = {}
@@ -984,6 +1033,7 @@ def stats(session: Session, *, actor: Actor, start: datetime | None, end: dateti
         "by_platform_outcome": matrix,
         "labels": {s.value: STATUS_LABELS[s] for s in Status}
         | {p.value: PLATFORM_LABELS[p] for p in Platform},
+        "outcome_labels": {o.value: OUTCOME_LABELS[o] for o in Outcome},
     }
 
 
@@ -1017,3 +1067,78 @@ def referral_view(referral: Referral) -> dict[str, Any]:
             for h in referral.history
         ],
     }
+
+
+# ---- the case page: delivery state, what may be recorded by hand, resending a dead letter ------------------------
+
+DELIVERY_LABELS = {
+    "manual": "人工移交",
+    "pending": "待发送",
+    "running": "发送中",
+    "retrying": "重试中",
+    "delivered": "已送达",
+    "dead": "失败进入死信",
+}
+
+
+def delivery_states(session: Session, referrals: list[Referral]) -> dict[int, dict[str, Any]]:
+    """Per referral, where its outbox delivery stands (from the job row, found by its unique key): state, label,
+    attempts, next attempt, last error, the job id (for the operator). A purged done job reads as delivered."""
+    from xinfang.store.jobs import Job, JobState
+
+    keys = {delivery_key(r.id): r for r in referrals if r.delivery == "outbox"}
+    jobs = {}
+    if keys:
+        jobs = {
+            j.dedup_key: j
+            for j in session.execute(select(Job).where(Job.dedup_key.in_(list(keys)))).scalars()
+        }
+    out: dict[int, dict[str, Any]] = {}
+    for r in referrals:
+        job = jobs.get(delivery_key(r.id))
+        if r.delivery != "outbox":
+            state = "manual"
+        elif job is None:
+            state = "delivered" if r.remote_id else "pending"
+        elif job.state == JobState.DEAD.value:
+            state = "dead"
+        elif job.state == JobState.DONE.value:
+            state = "delivered"
+        elif job.state == JobState.RUNNING.value:
+            state = "running"
+        else:
+            state = "retrying" if job.attempts else "pending"
+        out[r.id] = {
+            "state": state,
+            "label": DELIVERY_LABELS[state],
+            "job_id": job.id if job else None,
+            "attempts": job.attempts if job else 0,
+            "max_attempts": job.max_attempts if job else 0,
+            "next_attempt_at": job.next_attempt_at if job and state in ("pending", "retrying") else None,
+            "last_error": job.last_error if job and state in ("retrying", "dead") else None,
+        }
+    return out
+
+
+def manual_statuses(referral: Referral) -> list[str]:
+    """The statuses (Chinese words) `record_status` would apply to this referral now: those its platform reports
+    that may follow the current one. Empty for a finished referral."""
+    current, platform = Status(referral.status), Platform(referral.platform)
+    allowed = NEXT[current] & REMOTE_BY_PLATFORM[platform]
+    return [word for word, status in REMOTE_BY_LABEL.items() if status in allowed]
+
+
+def resend_delivery(session: Session, *, actor: Actor, referral_id: int, now: datetime) -> Referral:
+    """The operator resends a dead-lettered delivery: the same as `POST /api/jobs/{id}/retry` (jobs.manage, a fresh
+    set of attempts, audited), found from the referral. Its status stays 发送失败 until the platform confirms."""
+    from xinfang.store.jobs import job_for_key
+    from xinfang.store.jobs import retry as retry_job
+
+    require(actor, "jobs.manage")
+    referral = get_referral(session, actor=actor, referral_id=referral_id)
+    job = job_for_key(session, delivery_key(referral.id))
+    if job is None:
+        raise NotFound("该移交没有发送任务", code="job.not_found")
+    retry_job(session, job_id=job.id, now=now)
+    audit.record(session, actor=actor, action="job.retry", at=now, object_type="job", object_id=job.id)
+    return referral

@@ -25,6 +25,10 @@ class AuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "full": a signed-in session. "totp": the password was right, the second factor is still owed (minutes only).
+    # "enrol": the password was right but the user's role requires a second factor they have not set up yet; the
+    # token opens the account page and nothing else (see org.second_factor).
+    stage: Mapped[str] = mapped_column(String(8), default="full")
 
 
 class AuditEntry(Base):
@@ -64,3 +68,20 @@ class Throttle(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TotpCredential(Base):
+    """A user's TOTP secret (RFC 6238) for the second login factor, one per user.
+
+    The secret is SM4-encrypted with the personal-data key ring like ID numbers (a database leak must not let anyone
+    compute codes). `confirmed_at` stays empty while enrolment waits for the first valid code: only a confirmed
+    credential is asked for at login. `last_step` is the last time step accepted, so that no code works twice.
+    """
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret_enc: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)

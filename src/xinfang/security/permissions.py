@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Boolean, Select, false, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from xinfang.cases.enums import OrgKind, Role
 from xinfang.errors import NotFound, PermissionDenied
@@ -22,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "petition.import": frozenset({R, A}),
     "personal_data.unmask": frozenset({R, H, S, A}),
     "org.read": frozenset({R, H, S, L, A}),
+    "org.manage": frozenset({A}),  # importing the county's units and divisions (xinfang org import)
     "user.manage": frozenset({A}),
     "audit.verify": frozenset({S, A}),
     "oversight.read": frozenset({S, L, A}),  # accountability figures, backlog, buck-passing
@@ -32,6 +35,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Early-warning alerts: analysts (督查), leaders and admins read, acknowledge and resolve them.
     "alert.read": frozenset({S, L, A}),
     "alert.manage": frozenset({S, L, A}),
+    # The warning thresholds and the configured push channels (secrets masked): the administrator's page.
+    "alert.configure": frozenset({A}),
+    # Answering a 督办: staff of the supervised unit (cases.supervision also checks the unit).
+    "supervision.respond": frozenset({R, H}),
     # 访调诉 referrals: refer (the roles that may divert), read (scoped like petitions), record by hand and export
     # (contacts included: a hand-over), count; operators see and resend dead-lettered jobs.
     "referral.create": frozenset({R, H}),
@@ -102,13 +109,43 @@ def scope_petitions(query: Select[Any], actor: Actor) -> Select[Any]:
 
 def _granted_access(unit_id: int) -> Any:
     """A unit with an explicit grant (cases.models.PetitionAccess, e.g. a co-handling department) sees the petition."""
+    return _GrantedAccess(literal(unit_id))
+
+
+class _GrantedAccess(FunctionElement[bool]):
+    """`petitions.id` is among the petitions granted to a unit, written so that the scope stays indexable.
+
+    The scope is an OR of its arms (own department, reviewing unit, township, grants). PostgreSQL combines indexed
+    arms with a BitmapOr, but a correlated EXISTS arm is only a filter, so the whole OR became a scan of every
+    petition of the province for each inbox page (seconds at a million rows). On PostgreSQL the grants are
+    therefore read once, as an array (an InitPlan), and `id = ANY(array)` is an index condition on the primary
+    key; elsewhere (SQLite, one county's file) the plain EXISTS is kept.
+    """
+
+    type = Boolean()
+    name = "granted_access"
+    inherit_cache = True
+
+
+def _grant_parts(element: _GrantedAccess) -> tuple[Any, Any, Any]:
     from xinfang.cases.models import Petition, PetitionAccess
 
-    return (
-        select(PetitionAccess.id)
-        .where(PetitionAccess.petition_id == Petition.id, PetitionAccess.unit_id == unit_id)
-        .exists()
-    )
+    (unit,) = list(element.clauses)
+    return Petition, PetitionAccess, unit
+
+
+@compiles(_GrantedAccess)
+def _granted_exists(element: _GrantedAccess, compiler: Any, **kw: Any) -> str:
+    petition, access, unit = _grant_parts(element)
+    grant = select(access.id).where(access.petition_id == petition.id, access.unit_id == unit).exists()
+    return str(compiler.process(grant, **kw))
+
+
+@compiles(_GrantedAccess, "postgresql")
+def _granted_any(element: _GrantedAccess, compiler: Any, **kw: Any) -> str:
+    petition, access, unit = _grant_parts(element)
+    ids = select(access.petition_id).where(access.unit_id == unit).scalar_subquery()
+    return f"{compiler.process(petition.id, **kw)} = ANY(ARRAY{compiler.process(ids, **kw)})"
 
 
 def may_see_petition(actor: Actor, petition: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinfang.errors import XinfangError
@@ -26,8 +27,16 @@ def check(session: Session, *, key: str, now: datetime, limit: int, window: time
 def fail(session: Session, *, key: str, now: datetime, window: timedelta) -> None:
     row = session.get(Throttle, key, with_for_update=True)
     if row is None:
-        session.add(Throttle(key=key, window_start=now, failures=1))
-    elif now - row.window_start >= window:
+        # Two app instances may count the first failure of a key at once: the loser of the INSERT race (a unique
+        # violation, rolled back to the savepoint) counts on the row the winner created, under its row lock.
+        try:
+            with session.begin_nested():
+                session.add(Throttle(key=key, window_start=now, failures=1))
+            return
+        except IntegrityError:
+            row = session.get(Throttle, key, with_for_update=True, populate_existing=True)
+            assert row is not None
+    if now - row.window_start >= window:
         row.window_start, row.failures = now, 1
     else:
         row.failures += 1

@@ -36,7 +36,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    from xinfang.store import text_guard
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    text_guard.install(factory)  # issue 8: NUL and lone surrogates refused alike on both backends
+    return factory
 
 
 @contextmanager

@@ -24,6 +24,17 @@ on every attempt and the platform answers a repeated key with the record it alre
 
 The module is generic: a `kind` string, a JSON payload and a `JobRegistry` of handlers built at start-up (never at
 import). Lease: a handler must finish within `lease` seconds (adapters use shorter network timeouts).
+
+**Keys and recurring work.** A job may carry a `dedup_key`, unique in the table: `enqueue_once` adds a job only if no
+row has its key (one outbox row per referral; one run per day of a recurring job). Recurring work (`Recurring`, e.g.
+the daily `jobs.purge`) is scheduled by the workers themselves: every worker, from time to time, enqueues the job of
+the current period under the key `<kind>@<period>`; the unique key makes all but the first attempt a no-op, and the
+ordinary claim makes sure a single worker runs it. No cron entry is needed beside `xinfang worker`.
+
+**Retention.** Done jobs are kept `job_retention_days` (default 30) after they finished, then `purge_done` deletes
+them in bounded batches, one short transaction per batch (never one long lock over the table). Dead-lettered jobs
+are never deleted automatically: an operator must see them (and resend or accept them); pending and running jobs
+are work still to do.
 """
 
 from __future__ import annotations
@@ -37,7 +48,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, or_, select, update
+from sqlalchemy import Index, Integer, String, Text, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from xinfang.errors import IntegrationError, InvalidTransition, NotFound
@@ -57,7 +69,8 @@ class JobState(StrEnum):
 
 
 class Job(Base):
-    """One unit of background work or one outbox message. Never deleted by the worker (an operator may purge)."""
+    """One unit of background work or one outbox message. Done jobs are purged after the retention period
+    (`purge_done`); dead ones are kept until an operator acts."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_state_due", "state", "next_attempt_at"),)
@@ -69,11 +82,13 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_by: Mapped[str | None] = mapped_column(String(100))  # the worker holding, or last holding, the row
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # At most one job per key (NULLs never collide): one outbox row per referral, one run per recurring period.
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ def enqueue(
     now: datetime,
     max_attempts: int = 8,
     delay: timedelta = timedelta(0),
+    dedup_key: str | None = None,
 ) -> Job:
     """Add a job in the caller's transaction; it becomes visible to workers when that transaction commits."""
     job = Job(
@@ -139,9 +155,37 @@ def enqueue(
         max_attempts=max_attempts,
         next_attempt_at=now + delay,
         created_at=now,
+        dedup_key=dedup_key[:120] if dedup_key else None,
     )
     session.add(job)
     return job
+
+
+def enqueue_once(
+    factory: sessionmaker[Session],
+    *,
+    kind: str,
+    dedup_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    max_attempts: int = 3,
+) -> bool:
+    """Add a job under `dedup_key` unless one exists (in any state), in a short transaction of its own; True when
+    this call added it. Safe when several workers try at once: the unique key lets exactly one insert win."""
+    try:
+        with factory() as session, session.begin():
+            if session.execute(select(Job.id).where(Job.dedup_key == dedup_key)).first():
+                return False
+            enqueue(
+                session, kind=kind, payload=payload, now=now, max_attempts=max_attempts, dedup_key=dedup_key
+            )
+    except IntegrityError:  # another worker inserted the same key meanwhile
+        return False
+    return True
+
+
+def job_for_key(session: Session, dedup_key: str) -> Job | None:
+    return session.execute(select(Job).where(Job.dedup_key == dedup_key)).scalar_one_or_none()
 
 
 # ---- claiming and finishing (each in its own short transaction) -------------------------------------------------
@@ -196,7 +240,7 @@ def _finish(session: Session, job: ClaimedJob, **values: Any) -> bool:
     result = session.execute(
         update(Job)
         .where(Job.id == job.id, Job.attempts == job.attempt, Job.state == JobState.RUNNING.value)
-        .values(locked_by=None, locked_until=None, **values)
+        .values(locked_until=None, **values)  # locked_by stays: which worker ran the last attempt
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -270,6 +314,53 @@ def retry(session: Session, *, job_id: int, now: datetime) -> Job:
     return job
 
 
+def purge_done(factory: sessionmaker[Session], *, finished_before: datetime, batch_size: int = 1000) -> int:
+    """Delete the `done` jobs that finished before `finished_before`, `batch_size` rows per short transaction, until
+    none is left; returns how many were deleted. Dead, pending and running jobs are never touched."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    deleted = 0
+    while True:
+        with factory() as session, session.begin():
+            ids = list(
+                session.execute(
+                    select(Job.id)
+                    .where(Job.state == JobState.DONE.value, Job.finished_at < finished_before)
+                    .order_by(Job.id)
+                    .limit(batch_size)
+                ).scalars()
+            )
+            if ids:
+                session.execute(
+                    delete(Job)
+                    .where(Job.id.in_(ids), Job.state == JobState.DONE.value)
+                    .execution_options(synchronize_session=False)
+                )
+        deleted += len(ids)
+        if len(ids) < batch_size:
+            return deleted
+
+
+PURGE_JOB = "jobs.purge"
+
+
+def register_purge(
+    registry: JobRegistry,
+    *,
+    sessions: sessionmaker[Session],
+    retention: timedelta,
+    batch_size: int,
+    now: Callable[[], datetime],
+) -> None:
+    """The recurring clean-up as a job (kind `jobs.purge`): done jobs older than `retention` go."""
+
+    def purge(job: ClaimedJob) -> None:
+        n = purge_done(sessions, finished_before=now() - retention, batch_size=batch_size)
+        log.info("purged %s done jobs older than %s days", n, retention.days)
+
+    registry.register(PURGE_JOB, purge)
+
+
 def job_view(job: Job) -> dict[str, Any]:
     """What an operator sees: never the payload's content beyond ids (payloads hold ids, not personal data)."""
     return {
@@ -278,10 +369,12 @@ def job_view(job: Job) -> dict[str, Any]:
         "state": job.state,
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
+        "worker": job.locked_by,
         "next_attempt_at": job.next_attempt_at,
         "last_error": job.last_error,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
+        "dedup_key": job.dedup_key,
         "payload": job.payload,
     }
 
@@ -289,9 +382,26 @@ def job_view(job: Job) -> dict[str, Any]:
 # ---- the worker -------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recurring:
+    """A job every worker schedules once per `period` (the key `<kind>@<period start>`, so once in all)."""
+
+    kind: str
+    period: timedelta = timedelta(days=1)
+    max_attempts: int = 3
+
+    def key(self, now: datetime) -> str:
+        seconds = int(self.period.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        return f"{self.kind}@{datetime.fromtimestamp(start, now.tzinfo).isoformat()}"
+
+
 @dataclass
 class Worker:
-    """Claims and runs jobs until stopped. `stop` is set by SIGTERM: the current job finishes, then the loop ends."""
+    """Claims and runs jobs until stopped. `stop` is set by SIGTERM: the current job finishes, then the loop ends.
+
+    `recurring` work is scheduled by `schedule_recurring` (called by `run_forever` every `recurring_check` and by
+    `xinfang worker --once`), not by `run_one`/`run_until_idle`, which only run what is due."""
 
     sessions: sessionmaker[Session]
     registry: JobRegistry
@@ -302,6 +412,31 @@ class Worker:
     poll_seconds: float = 2.0
     rng: random.Random = field(default_factory=random.Random)
     stop: threading.Event = field(default_factory=threading.Event)
+    recurring: tuple[Recurring, ...] = ()
+    recurring_check: timedelta = timedelta(minutes=10)
+    _recurring_checked: datetime | None = field(default=None, init=False, repr=False)
+
+    def schedule_recurring(self) -> int:
+        """Enqueue the current period's run of each recurring job unless some worker already did; returns how many
+        this call added. Cheap (one indexed lookup per kind)."""
+        now = self.now()
+        self._recurring_checked = now
+        return sum(
+            enqueue_once(
+                self.sessions,
+                kind=r.kind,
+                dedup_key=r.key(now),
+                payload={},
+                now=now,
+                max_attempts=r.max_attempts,
+            )
+            for r in self.recurring
+            if r.kind in self.registry.handlers
+        )
+
+    def _recurring_due(self) -> bool:
+        last = self._recurring_checked
+        return bool(self.recurring) and (last is None or self.now() - last >= self.recurring_check)
 
     def run_one(self) -> bool:
         """Claim and run one due job; False when none was due."""
@@ -354,5 +489,10 @@ class Worker:
 
     def run_forever(self) -> None:
         while not self.stop.is_set():
+            if self._recurring_due():
+                try:
+                    self.schedule_recurring()
+                except Exception:  # the database may be away for a moment; the next check tries again
+                    log.exception("scheduling recurring jobs failed")
             if not self.run_one():
                 self.stop.wait(self.poll_seconds)

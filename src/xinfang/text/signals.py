@@ -195,6 +195,7 @@ _RISKS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+RISK_LABELS: dict[str, str] = {code: label for code, label, _pattern in _RISKS}  # e.g. for settings pages
 _GROUP_HEADCOUNT = 10
 
 

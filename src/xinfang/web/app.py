@@ -9,13 +9,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinfang.config import Settings
 from xinfang.errors import AuthenticationFailed, XinfangError
 from xinfang.runtime import Runtime
-from xinfang.web import middleware
+from xinfang.web import middleware, openapi_docs
+from xinfang.web.api import account as account_api
 from xinfang.web.api import admin as admin_api
+from xinfang.web.api import alert_config as alert_config_api
 from xinfang.web.api import alerts as alerts_api
 from xinfang.web.api import analytics as analytics_api
 from xinfang.web.api import desk as desk_api
@@ -23,6 +26,8 @@ from xinfang.web.api import dispatch, organisation, petitions, procedure, superv
 from xinfang.web.api import jobs as jobs_api
 from xinfang.web.api import referrals as referrals_api
 from xinfang.web.api import review as review_api
+from xinfang.web.body_limit import BodySizeLimit
+from xinfang.web.deps import TOTP_ENROLMENT_REQUIRED
 from xinfang.web.metrics import Metrics
 from xinfang.web.pages import router as pages_router
 from xinfang.web.prevention_pages import all_routes as prevention_routes
@@ -43,12 +48,18 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     app.state.runtime = runtime
     app.state.metrics = Metrics()
+    # issue 8: refuse oversized bodies (413) before they are read; added first, so the access log sees the 413
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
     middleware.install(app, metrics=app.state.metrics, production=settings.environment == "production")
     app.include_router(system.router)
+    app.include_router(account_api.router)  # issue 8: TOTP second factor
     app.include_router(review_api.router)
     app.include_router(organisation.router)
     app.include_router(petitions.router)
     app.include_router(dispatch.router)
+    app.include_router(alert_config_api.router)  # before alerts_api: /api/alerts/rules is not an alert id
     app.include_router(alerts_api.router)
     app.include_router(procedure.router)
     app.include_router(supervision.router)
@@ -62,6 +73,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(prevention_routes)  # issue 9: /api prevention + joint, staff pages, /public/submit
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
+    openapi_docs.install(app)  # issue 8: document the error answers (schemathesis checks them)
     return app
 
 
@@ -73,6 +85,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(XinfangError)
     async def domain_error(request: Request, exc: XinfangError) -> Response:
         status = STATUS_BY_CODE.get(exc.code, exc.http_status)
+        if exc.code == TOTP_ENROLMENT_REQUIRED and _wants_html(request):
+            return RedirectResponse("/account", status_code=303)  # a role that must enrol does so first
         if isinstance(exc, AuthenticationFailed) and _wants_html(request):
             return RedirectResponse("/login", status_code=303)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -89,3 +103,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBAPIDataError)
+    async def number_out_of_range(request: Request, exc: Exception) -> Response:
+        # issue 8 (fuzzing): an id beyond what the column holds (SQLite: 64 bits, OverflowError; PostgreSQL: the
+        # column's integer type, SQLSTATE 22003), or a date that far computed: the request is at fault, not the
+        # server. Any other data error stays a 500.
+        if isinstance(exc, DBAPIDataError) and getattr(exc.orig, "sqlstate", None) != "22003":
+            raise exc
+        body = {"code": "request.number_out_of_range", "message": "数值超出允许范围"}
+        return JSONResponse({"detail": body}, status_code=422)

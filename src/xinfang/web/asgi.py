@@ -1,6 +1,9 @@
-"""ASGI entry point for uvicorn (`xinfang.web.asgi:app`): settings from the environment."""
+"""ASGI entry point for uvicorn (`xinfang.web.asgi:app`): settings from the environment, JSON logs (ops.logs)."""
 
 from xinfang.config import get_settings
+from xinfang.ops.logs import configure_logging
 from xinfang.web.app import create_app
 
-app = create_app(get_settings())
+settings = get_settings()
+configure_logging(settings)  # each uvicorn worker process imports this module once
+app = create_app(settings)

@@ -8,7 +8,9 @@
 * risk signals: the dispatch analysis found self-harm or violence (red), escalation or group action (yellow) in a
   petition that has a place (township).
 
-Petitioner identities are opaque keys (blind indexes), never names or numbers in clear.
+Petitioner identities are opaque keys (blind indexes), never names or numbers in clear. People without an ID number
+or phone are distinct people: the database side keys them by their petitioner row, and a record without any
+petitioner counts as one unknown person (`people_of`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ def matter_groups(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> dict[
     return dict(groups)
 
 
+def people_of(record: RuleRecord) -> tuple[str, ...]:
+    """The record's petitioners as opaque keys; a record without any (an anonymous hotline call, a grid report
+    without a name) stands for one unknown person of its own. Someone we cannot identify is not presumed to be
+    someone already counted: dropping them would hide exactly the matters raised by people who give no number."""
+    return record.petitioner_keys or (f"anon:{record.id}",)
+
+
 def matter_rule(
     records: Sequence[RuleRecord], links: Iterable[tuple[int, int]], *, day: date, config: WarningConfig
 ) -> list[Signal]:
@@ -74,7 +83,7 @@ def matter_rule(
     window = {r.id: r for r in records if since <= r.day <= day}
     signals = []
     for root, ids in matter_groups(window, links).items():
-        people = {k for i in ids for k in window[i].petitioner_keys}
+        people = {k for i in ids for k in people_of(window[i])}
         if len(people) < config.matter_min_petitioners or len(ids) < config.matter_min_petitions:
             continue
         rows = [window[i] for i in sorted(ids)]

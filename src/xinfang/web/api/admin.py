@@ -14,6 +14,7 @@ from xinfang.org import service as org_service
 from xinfang.org.models import User
 from xinfang.security.permissions import require
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import files
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -99,7 +100,7 @@ def list_templates(runtime: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]
     return admin.list_templates(actor=actor, template_dir=runtime.notice_templates_dir)
 
 
-@router.get("/notice-templates/{kind}")
+@router.get("/notice-templates/{kind}", response_class=Response, responses=files(DOCX))
 def download_template(kind: str, runtime: RuntimeDep, actor: ActorDep) -> Response:
     require(actor, "user.manage")
     path = admin.current_template(kind, runtime.notice_templates_dir)
@@ -115,7 +116,7 @@ async def upload_template(
     kind: str, file: UploadFile, session: SessionDep, runtime: RuntimeDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Replace a template with an edited .docx; refused (422) if it drops a required placeholder, names an unknown
-    one or a personal identifier. Takes effect for new notices at once in this process."""
+    one or a personal identifier. Takes effect for the next notice on every instance sharing the template folder."""
     data = await file.read(admin.MAX_TEMPLATE_BYTES + 1)
     result = admin.replace_template(
         session=session,
@@ -126,5 +127,4 @@ async def upload_template(
         now=runtime.clock.now(),
     )
     session.commit()
-    runtime.__dict__.pop("procedure", None)  # rebuilt with the deployment's template folder on next use
     return result

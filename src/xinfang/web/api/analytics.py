@@ -20,6 +20,7 @@ from xinfang.hotspots.service import COLUMNS as MATTER_COLUMNS
 from xinfang.hotspots.service import MatterQuery, list_hot_matters
 from xinfang.web.api.supervision import xlsx_response
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import XLSX, files
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -37,7 +38,7 @@ def _filter(
     return hm.HeatFilter(period, category or None, source or None)
 
 
-@router.get("/heatmap")
+@router.get("/heatmap", responses=files(XLSX))
 def heatmap(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -65,7 +66,7 @@ def _image(session: Any, runtime: Any, actor: Any, level: str, flt: Any, fmt: st
     return Response(body, media_type="image/png" if fmt == "png" else "image/svg+xml")
 
 
-@router.get("/heatmap.png")
+@router.get("/heatmap.png", response_class=Response, responses=files("image/png"))
 def heatmap_png(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -79,7 +80,7 @@ def heatmap_png(
     return _image(session, runtime, actor, level, _filter(runtime, start, end, category, source), "png")
 
 
-@router.get("/heatmap.svg")
+@router.get("/heatmap.svg", response_class=Response, responses=files("image/svg+xml"))
 def heatmap_svg(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -98,7 +99,7 @@ def _bounds(runtime: Any, start: date | None, end: date | None, days: int) -> tu
     return period.start_at, period.end_at
 
 
-@router.get("/hot-matters")
+@router.get("/hot-matters", responses=files(XLSX))
 def hot_matters(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -124,7 +125,7 @@ def hot_matters(
     }
 
 
-@router.get("/key-petitioners")
+@router.get("/key-petitioners", responses=files(XLSX))
 def key_petitioners(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -144,7 +145,7 @@ def key_petitioners(
     return {"items": items}
 
 
-@router.get("/forecast")
+@router.get("/forecast", responses=files(XLSX))
 def forecast(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -162,7 +163,7 @@ def forecast(
     return result
 
 
-@router.get("/report.docx")
+@router.get("/report.docx", response_class=Response, responses=files(DOCX))
 def report_docx(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -172,7 +173,10 @@ def report_docx(
     """信访形势分析报告 for `month` (default: last month) as .docx."""
     now = runtime.clock.now()
     target = fc.parse_month(month) if month else fc.month_index(local_date(now)) - 1
-    body = monthly_report(session, actor=actor, month=target, now=now, county_name=_county_name())
+    from xinfang.org.geography import county_name
+
+    county = county_name(session) or _county_name()  # the imported county, else the demo county
+    body = monthly_report(session, actor=actor, month=target, now=now, county_name=county)
     session.commit()  # the audit entry
     name = f"report-{fc.month_start(target):%Y-%m}.docx"
     return Response(body, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -31,7 +31,12 @@ class DeskRegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     petition: PetitionIn
-    decision: Literal["dispatch", "review"] = "review"
+    decision: Literal["dispatch", "accept", "review"] = Field(
+        "review",
+        description="dispatch: register and forward (the bureau's clerks); accept: register and accept for the "
+        "user's own unit (a department's or township's handler); review: register only (the bureau's dispatch "
+        "queue, or the unit's own 待受理 box). A decision the user does not have is refused with 403.",
+    )
     department: str | None = Field(None, max_length=32, description="unit code to forward to (dispatch)")
     note: str | None = Field(None, max_length=500)
 
@@ -67,8 +72,8 @@ def register(
     actor: ActorDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> PetitionCreated:
-    """Register at the desk and, in the same transaction, forward to the chosen unit (`dispatch`) or leave the
-    petition pending review (`review`). No automatic dispatch: the clerk decides."""
+    """Register at the desk and, in the same transaction, forward to the chosen unit (`dispatch`), accept it for
+    the user's own unit (`accept`) or leave it pending (`review`). No automatic dispatch: the user decides."""
     now = runtime.clock.now()
     petition, created = desk.register_at_desk(
         session,

@@ -92,16 +92,25 @@ def put_rules(data: RulesIn, session: SessionDep, runtime: RuntimeDep, actor: Ac
 
 
 @router.post("/routing/rules/test")
-def test_rules(data: RulesTestIn, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def test_rules(
+    data: RulesTestIn, session: SessionDep, runtime: RuntimeDep, actor: ActorDep
+) -> dict[str, Any]:
     """How a text would be routed by the active rules, or by a submitted draft; nothing is saved."""
-    return dispatch.try_rules(session, actor=actor, title=data.title, body=data.body, content=data.content)
+    return dispatch.try_rules(
+        session,
+        actor=actor,
+        title=data.title,
+        body=data.body,
+        content=data.content,
+        model_dir=runtime.settings.model_dir,  # the deployment's active model, as intake uses
+    )
 
 
 @router.get("/routing/queue")
 def review_queue(
     session: SessionDep,
     actor: ActorDep,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100_000),  # bounded: the OFFSET must fit 64 bits (else a 500)
     page_size: int = Query(20, ge=1, le=200),
 ) -> dict[str, Any]:
     """Petitions waiting for a person to choose the department, with the engine's top-3 suggestions."""

@@ -11,6 +11,7 @@ from xinfang.cases import attachments, procedure, service
 from xinfang.cases.schemas import PetitionCreated, PetitionIn, PetitionPage, PetitionRead
 from xinfang.clock import ensure_aware, local_date
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import files
 from xinfang.web.presenters import action_spec, petition_read, petition_summary
 
 router = APIRouter(prefix="/api", tags=["petitions"])
@@ -57,7 +58,7 @@ def list_petitions(
     q: str | None = Query(None, max_length=100),
     received_from: datetime | None = Query(None, alias="from"),
     received_to: datetime | None = Query(None, alias="to"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100_000),  # bounded: the OFFSET must fit 64 bits (else a 500)
     page_size: int = Query(20, ge=1, le=200),
 ) -> PetitionPage:
     filters = service.PetitionFilter(
@@ -145,7 +146,9 @@ async def upload_attachment(
     }
 
 
-@router.get("/attachments/{attachment_id}")
+@router.get(
+    "/attachments/{attachment_id}", response_class=Response, responses=files(*attachments.STORED_TYPES)
+)
 def download_attachment(
     attachment_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep
 ) -> Response:

@@ -10,15 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from xinfang.cases import procedure, service
+from xinfang.cases import notifications, procedure, service
 from xinfang.cases.attachments import read_stored
 from xinfang.cases.deadlines import is_duty
-from xinfang.cases.models import Clock, Document, Notification, Petition
+from xinfang.cases.models import Clock, Document, Petition
 from xinfang.cases.schemas import PetitionRead
 from xinfang.clock import local_date
 from xinfang.errors import Conflict, NotFound
 from xinfang.security.permissions import may_see_petition, require_petition_visible, scope_petitions
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import files
 from xinfang.web.presenters import action_spec, petition_read
 
 router = APIRouter(prefix="/api", tags=["procedure"])
@@ -62,7 +63,7 @@ def take_action(
     return view
 
 
-@router.get("/documents/{document_id}")
+@router.get("/documents/{document_id}", response_class=Response, responses=files(DOCX))
 def download_document(
     document_id: int, session: SessionDep, runtime: RuntimeDep, actor: ActorDep
 ) -> Response:
@@ -126,25 +127,24 @@ def list_clocks(
 
 @router.get("/notifications")
 def my_notifications(session: SessionDep, actor: ActorDep, unread: bool = True) -> list[dict[str, Any]]:
-    q = select(Notification).order_by(Notification.created_at.desc()).limit(200)
-    conds = [Notification.user_id == actor.user_id]
-    if actor.org_unit_id is not None:
-        conds.append(Notification.unit_id == actor.org_unit_id)
-    from sqlalchemy import or_
+    """The user's in-app messages (and their unit's), newest first, at most 200; `unread=false` for all. Each
+    has `link`: the page it is about (petition, alert, ledger), where the user may open it."""
+    rows = notifications.list_notifications(session, actor=actor, unread_only=unread)
+    links = notifications.links_for(session, actor=actor, rows=rows)
+    return [notifications.notification_view(n, links.get(n.id)) for n in rows]
 
-    q = q.where(or_(*conds))
-    if unread:
-        q = q.where(Notification.read_at.is_(None))
-    return [
-        {
-            "id": n.id,
-            "kind": n.kind,
-            "message": n.message,
-            "petition_id": n.petition_id,
-            "created_at": n.created_at,
-        }
-        for n in session.execute(q).scalars()
-    ]
+
+@router.post("/notifications/read-all")
+def mark_all_read(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    _: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, int]:
+    """Mark all of the user's unread messages read."""
+    marked = notifications.mark_all_read(session, actor=actor, now=runtime.clock.now())
+    session.commit()
+    return {"marked": marked}
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204)
@@ -155,10 +155,7 @@ def mark_read(
     actor: ActorDep,
     _: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> Response:
-    n = session.get(Notification, notification_id)
-    if n is None or (n.user_id != actor.user_id and n.unit_id != actor.org_unit_id):
-        raise NotFound("通知不存在", code="notification.not_found")
-    n.read_at = runtime.clock.now()
+    notifications.mark_read(session, actor=actor, notification_id=notification_id, now=runtime.clock.now())
     session.commit()
     return Response(status_code=204)
 

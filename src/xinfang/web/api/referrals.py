@@ -15,6 +15,7 @@ from xinfang.clock import ensure_aware
 from xinfang.referrals import service
 from xinfang.referrals.signing import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import files
 
 router = APIRouter(prefix="/api", tags=["referrals"])
 log = logging.getLogger("xinfang.web.referrals")
@@ -33,6 +34,9 @@ class ReferralIn(BaseModel):
     kind: str = Field(description="诉前调解 | 立案")
     consent: ConsentIn
     evidence_ids: list[int] = Field(default_factory=list)
+    demand: str | None = Field(
+        None, max_length=500, description="demand summary (default: the analysed demand)"
+    )
 
 
 class StatusIn(BaseModel):
@@ -61,6 +65,7 @@ def refer(
         ctx=runtime.procedure,
         platforms=s.referral_platforms,
         max_attempts=s.job_max_attempts,
+        demand=body.demand,
     )
     session.commit()
     return service.referral_view(referral)
@@ -129,7 +134,7 @@ def record_status(
     return {"result": result.result, "referral": service.referral_view(referral)}
 
 
-@router.get("/referrals/{referral_id}/export")
+@router.get("/referrals/{referral_id}/export", response_class=Response, responses=files("application/zip"))
 def export_referral(
     referral_id: int,
     session: SessionDep,

@@ -1,4 +1,5 @@
-"""Supervision and accountability: the 三率 and other figures, the backlog register, buck-passing."""
+"""Supervision and accountability: the 三率 and other figures, the backlog register, buck-passing; 督办 and their
+answers by the supervised unit (cases.supervision)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from openpyxl import Workbook
+from pydantic import BaseModel, ConfigDict, Field
 
 from xinfang.analytics import accountability as acc
+from xinfang.cases import supervision as sv
 from xinfang.clock import CHINA_TZ, local_date
 from xinfang.errors import InvalidInput
 from xinfang.security.actors import Actor
 from xinfang.security.permissions import require
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
+from xinfang.web.openapi_docs import files
 
 router = APIRouter(prefix="/api", tags=["supervision"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,7 +36,45 @@ def _require_oversight(actor: Actor) -> None:
     require(actor, "oversight.read")
 
 
-@router.get("/accountability")
+class SupervisionResponseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    response: str = Field(..., min_length=1, max_length=sv.MAX_RESPONSE, description="the unit's report")
+    attach_progress: bool = Field(
+        False, description="attach the case's progress now (status, open deadlines, last step)"
+    )
+
+
+@router.get("/petitions/{petition_id}/supervisions")
+def petition_supervisions(petition_id: int, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """The petition's 督办 (oldest first), each with the supervised unit's answer once given."""
+    rows = sv.list_for_petition(session, actor=actor, petition_id=petition_id)
+    return [sv.supervision_view(session, s) for s in rows]
+
+
+@router.post("/supervisions/{supervision_id}/response")
+def respond_to_supervision(
+    supervision_id: int,
+    data: SupervisionResponseIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    """The supervised unit answers a 督办 (once): the 督办 leaves the 督办 boxes, the case history records the
+    answer and the supervisor who issued it is notified. 403 for another unit, 409 if already answered."""
+    supervision = sv.respond(
+        session,
+        actor=actor,
+        supervision_id=supervision_id,
+        response=data.response,
+        attach_progress=data.attach_progress,
+        now=runtime.clock.now(),
+    )
+    session.commit()
+    return sv.supervision_view(session, supervision)
+
+
+@router.get("/accountability", responses=files(XLSX))
 def accountability(
     session: SessionDep,
     runtime: RuntimeDep,

@@ -15,6 +15,7 @@ from xinfang.administration import service as admin
 from xinfang.cases.enums import OrgKind
 from xinfang.dispatch import service as dispatch
 from xinfang.dispatch.models import RulesVersion
+from xinfang.org import second_factor
 from xinfang.org.models import OrgUnit
 from xinfang.security.permissions import require
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
@@ -27,6 +28,7 @@ SECTIONS = {
     "rules": "职责清单与关键词库",
     "templates": "文书模板",
     "alerts": "预警规则与推送",
+    "model": "分类模型",
 }
 
 
@@ -40,7 +42,7 @@ def admin_page(
     session: SessionDep,
     runtime: RuntimeDep,
     actor: ActorDep,
-    section: Annotated[str, Query(pattern="^(units|users|rules|templates|alerts)$")] = "units",
+    section: Annotated[str, Query(pattern="^(units|users|rules|templates|alerts|model)$")] = "units",
     a: Annotated[int | None, Query(ge=1)] = None,
     b: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
@@ -57,6 +59,7 @@ def admin_page(
         ctx["villages"] = villages
     elif section == "users":
         ctx["users"] = admin.list_users(session, actor=actor)
+        ctx["totp_users"] = second_factor.active_user_ids(session)  # who can be reset (lost phone)
         ctx["units"] = list(
             session.execute(
                 select(OrgUnit)
@@ -74,6 +77,13 @@ def admin_page(
         ctx["a"], ctx["b"] = a, b
     elif section == "templates":
         ctx["templates"] = admin.list_templates(actor=actor, template_dir=runtime.notice_templates_dir)
+    elif section == "model":  # read-only: training and switching are server commands (xinfang model ...)
+        from xinfang.dispatch.engine import model_state
+        from xinfang.routing.model_store import status
+
+        ctx["model"] = model_state(runtime.settings.model_dir)
+        ctx["previous_model"] = status(runtime.settings.model_dir)["previous"]
+        ctx["model_dir"] = runtime.settings.model_dir
     return render(request, "admin.html", runtime, actor, **ctx)
 
 

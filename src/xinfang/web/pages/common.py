@@ -12,16 +12,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from xinfang.cases import notifications
 from xinfang.cases.deadlines import CLOCK_STATE_LABELS, ClockState
 from xinfang.cases.enums import CHANNEL_LABELS, ROLE_LABELS, STATUS_LABELS, Channel, Role, Status
 from xinfang.clock import CHINA_TZ
 from xinfang.errors import AuthenticationFailed
-from xinfang.org.service import user_for_token
 from xinfang.runtime import Runtime
-from xinfang.security.actors import Actor, actor_for
+from xinfang.security.actors import Actor
 from xinfang.security.permissions import can
 from xinfang.web import csrf
-from xinfang.web.deps import SESSION_COOKIE, get_runtime, get_session
+from xinfang.web.deps import SESSION_COOKIE, actor_for_token, get_runtime, get_session
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -49,6 +49,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/petitions", "信访件", "petition.read"),
     ("/prevention", "排查化解", "prevention.read"),
     ("/dashboard", "大屏", "oversight.read"),
+    ("/alerts", "预警", "alert.read"),
     ("/admin", "管理", "user.manage"),
 )
 
@@ -64,6 +65,10 @@ def render(
 ) -> HTMLResponse:
     """Render a page; `Server-Timing` reports the server's time since the request began (see bench/pages.py)."""
     token = request.cookies.get(SESSION_COOKIE)
+    unread = None
+    session = getattr(request.state, "db_session", None)
+    if actor is not None and session is not None and session.is_active:
+        unread = notifications.unread_count(session, actor=actor)  # the header's 消息 badge
     response = templates.TemplateResponse(
         request,
         name,
@@ -74,6 +79,7 @@ def render(
             "path": request.url.path,
             "csrf_token": csrf.token_for(token) if actor else "",
             "can": (lambda perm: can(actor, perm)) if actor else (lambda perm: False),
+            "unread_messages": unread,
             **context,
         },
     )
@@ -100,10 +106,10 @@ async def form_actor(
     form = await request.form()
     supplied = form.get(csrf.FIELD)
     csrf.check(token, supplied if isinstance(supplied, str) else None)
-    user = user_for_token(session, token=token, now=runtime.clock.now())
-    if user is None:
+    actor = actor_for_token(session, token=token, now=runtime.clock.now())
+    if actor is None:
         raise AuthenticationFailed("请先登录", code="auth.required")
-    return actor_for(user)
+    return actor
 
 
 FormActorDep = Annotated[Actor, Depends(form_actor)]

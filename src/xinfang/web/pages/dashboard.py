@@ -39,6 +39,7 @@ def dashboard(
     require(actor, "oversight.read")
     start, end = _period(runtime, start, end)
     data = dash.overview(session, actor=actor, start=start, end=end)
+    data["forecast"] = dash.forecast_outlook(session, actor=actor, today=local_date(runtime.clock.now()))
     return render(request, "dashboard.html", runtime, actor, data=data, start=start, end=end)
 
 

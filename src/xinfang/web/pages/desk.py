@@ -1,4 +1,9 @@
-"""The registration desk (登记台): the form; static/js/desk.js analyses as the clerk types and registers."""
+"""The registration desk (登记台): the form; static/js/desk.js analyses as the clerk types and registers.
+
+The buttons are the user's `desk.service.desk_decisions`: the bureau's clerk 登记并转送 / 登记,待审核分派; a
+department's or township's handler, whose unit holds what it registers, 登记并受理 / 登记,待受理 (no 转送单位);
+the administrator only 登记,待审核分派.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from xinfang.cases.enums import CHANNEL_LABELS, Channel, OrgKind
+from xinfang.cases.service import holds_what_it_registers
+from xinfang.desk.service import desk_decisions
 from xinfang.org.models import OrgUnit
 from xinfang.security.permissions import require
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
@@ -30,6 +37,8 @@ def desk(request: Request, session: SessionDep, runtime: RuntimeDep, actor: Acto
         if u.kind in (OrgKind.DEPARTMENT.value, OrgKind.TOWNSHIP.value)
     ]
     geo: dict[str, Any] = {"townships": townships, "villages": villages, "departments": departments}
+    held = holds_what_it_registers(actor)
+    own_unit = session.get(OrgUnit, actor.org_unit_id) if held and actor.org_unit_id else None
     return render(
         request,
         "desk.html",
@@ -39,4 +48,6 @@ def desk(request: Request, session: SessionDep, runtime: RuntimeDep, actor: Acto
         geo=geo,
         departments=departments,
         townships=townships,
+        decisions=desk_decisions(actor),
+        own_unit=own_unit.name if own_unit else None,
     )

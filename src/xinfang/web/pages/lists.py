@@ -11,14 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from xinfang.cases import procedure
+from xinfang.cases import procedure, workflow
 from xinfang.cases.enums import CHANNEL_LABELS, STATUS_LABELS, Channel, OrgKind, Status
 from xinfang.cases.models import Petition
 from xinfang.cases.service import PetitionFilter
+from xinfang.cases.workflow import Action
 from xinfang.clock import CHINA_TZ, local_date
-from xinfang.errors import InvalidInput, XinfangError
+from xinfang.errors import InvalidInput, PermissionDenied, XinfangError
 from xinfang.inbox import service as inbox
 from xinfang.org.models import OrgUnit
+from xinfang.security.permissions import sees_everything
 from xinfang.web.api.supervision import xlsx_response
 from xinfang.web.deps import ActorDep, RuntimeDep, SessionDep
 from xinfang.web.pages.common import FormActorDep, render
@@ -171,13 +173,15 @@ def _list_page(
 
 
 def _bulk_actions_for(actor: ActorDep, box: inbox.Box) -> dict[str, str]:
-    from xinfang.cases.enums import Role
-
-    if actor.role == Role.HANDLER and box in (inbox.Box.TO_ACCEPT, inbox.Box.ALL):
-        return {"accept": BULK_ACTIONS["accept"]}
-    if actor.role in (Role.REGISTRAR, Role.ADMIN) and box in (inbox.Box.RETURNED, inbox.Box.ALL):
-        return {"forward": BULK_ACTIONS["forward"]}
-    return {}
+    """The bulk steps offered: only those the procedure table lets this role take (the administrator, who takes
+    no procedural step, gets none), in the boxes whose petitions they apply to."""
+    offered: dict[str, str] = {}
+    if box in (inbox.Box.TO_ACCEPT, inbox.Box.ALL) and actor.role in workflow.TABLE[Action.ACCEPT].roles:
+        offered["accept"] = BULK_ACTIONS["accept"]
+    forwards = actor.role in workflow.TABLE[Action.FORWARD].roles and sees_everything(actor)
+    if box in (inbox.Box.RETURNED, inbox.Box.ALL) and forwards:
+        offered["forward"] = BULK_ACTIONS["forward"]
+    return offered
 
 
 class ListQuery:
@@ -193,7 +197,8 @@ class ListQuery:
         q: Annotated[str | None, Query(max_length=100)] = None,
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
+        # bounded: the OFFSET must fit a 64-bit integer (else a 500)
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         format: Annotated[str, Query(pattern="^(html|xlsx)$")] = "html",
     ) -> None:
         self.values = {
@@ -279,6 +284,10 @@ async def bulk_action(
     action = str(form.get("action") or "")
     if action not in BULK_ACTIONS:
         raise InvalidInput("不支持的批量操作", code="inbox.bulk_unknown_action")
+    if action not in _bulk_actions_for(actor, inbox.Box.ALL):
+        raise PermissionDenied(
+            f"当前角色无权{BULK_ACTIONS[action]}", code="inbox.bulk_not_permitted", action=action
+        )
     ids = [int(v) for v in form.getlist("ids") if str(v).isdigit()][:200]
     payload: dict[str, Any] = {}
     if action == "forward":

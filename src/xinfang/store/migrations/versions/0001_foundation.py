@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:47:28.422032
+Create Date: 2026-11-30 05:56:33.599177
 """
 
 import sqlalchemy as sa
@@ -96,7 +96,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("dedup_key", sa.String(length=120), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+        sa.UniqueConstraint("dedup_key", name=op.f("uq_jobs_dedup_key")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jobs_kind"), ["kind"], unique=False)
@@ -114,6 +116,12 @@ def upgrade() -> None:
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("population", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "aliases",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("revision", sa.Integer(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["org_units.id"], name=op.f("fk_org_units_parent_id_org_units")
         ),
@@ -123,6 +131,25 @@ def upgrade() -> None:
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_org_units_kind"), ["kind"], unique=False)
 
+    op.create_table(
+        "petition_month_counts",
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("township_code", sa.String(length=9), nullable=False),
+        sa.Column("division_code", sa.String(length=12), nullable=False),
+        sa.Column("category", sa.String(length=50), nullable=False),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("n_repeat", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "month",
+            "township_code",
+            "division_code",
+            "category",
+            "source",
+            name=op.f("pk_petition_month_counts"),
+        ),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "referral_callback_nonces",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -230,6 +257,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("stage", sa.String(length=8), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_auth_tokens_user_id_users"), ondelete="CASCADE"
         ),
@@ -329,6 +357,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_routing_rule_versions_is_active"), ["is_active"], unique=False)
 
     op.create_table(
+        "totp_credentials",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret_enc", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_totp_credentials_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_totp_credentials")),
+    )
+    op.create_table(
         "alert_actions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=False),
@@ -423,6 +463,7 @@ def upgrade() -> None:
         sa.Column("matter_kind", sa.String(length=10), nullable=True),
         sa.Column("accused_unit_id", sa.Integer(), nullable=True),
         sa.Column("repeats_final_id", sa.Integer(), nullable=True),
+        sa.Column("enriched_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reviewing_unit_id", sa.Integer(), nullable=True),
         sa.Column("leader_id", sa.Integer(), nullable=True),
         sa.Column("evaluation", sa.String(length=10), nullable=True),
@@ -467,6 +508,13 @@ def upgrade() -> None:
             "ix_petitions_heat_township", ["township_code", "received_at", "category", "source"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_petitions_received_at"), ["received_at"], unique=False)
+        batch_op.create_index(
+            "ix_petitions_reviewing_unit",
+            ["reviewing_unit_id"],
+            unique=False,
+            postgresql_where=sa.text("reviewing_unit_id IS NOT NULL"),
+            sqlite_where=sa.text("reviewing_unit_id IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_petitions_status"), ["status"], unique=False)
         batch_op.create_index(
             "ix_petitions_township_received", ["township_code", "received_at"], unique=False
@@ -985,6 +1033,8 @@ def upgrade() -> None:
         ),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("response", sa.Text(), nullable=True),
+        sa.Column("responded_by_id", sa.Integer(), nullable=True),
+        sa.Column("progress", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["issued_by_id"], ["users.id"], name=op.f("fk_supervisions_issued_by_id_users")
         ),
@@ -993,6 +1043,9 @@ def upgrade() -> None:
             ["petitions.id"],
             name=op.f("fk_supervisions_petition_id_petitions"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["responded_by_id"], ["users.id"], name=op.f("fk_supervisions_responded_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["org_units.id"], name=op.f("fk_supervisions_unit_id_org_units")
@@ -1285,6 +1338,11 @@ def downgrade() -> None:
     with op.batch_alter_table("petitions", schema=None) as batch_op:
         batch_op.drop_index("ix_petitions_township_received")
         batch_op.drop_index(batch_op.f("ix_petitions_status"))
+        batch_op.drop_index(
+            "ix_petitions_reviewing_unit",
+            postgresql_where=sa.text("reviewing_unit_id IS NOT NULL"),
+            sqlite_where=sa.text("reviewing_unit_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_petitions_received_at"))
         batch_op.drop_index("ix_petitions_heat_township")
         batch_op.drop_index("ix_petitions_heat_division")
@@ -1303,6 +1361,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alert_actions_alert_id"))
 
     op.drop_table("alert_actions")
+    op.drop_table("totp_credentials")
     with op.batch_alter_table("routing_rule_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_routing_rule_versions_is_active"))
 
@@ -1330,6 +1389,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_referral_callback_nonces_seen_at"))
 
     op.drop_table("referral_callback_nonces")
+    op.drop_table("petition_month_counts")
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_org_units_kind"))
 

@@ -1,5 +1,5 @@
 // Administration: users (create, reset password, activate), rules (test a draft, save a validated version),
-// keyword suggestions, notice template upload, alert rules (read-only, when the alerts API exists).
+// keyword suggestions, notice template upload, alert rules and push channels (read-only, secrets masked).
 (function () {
   "use strict";
   const { api, el, empty } = window.XF;
@@ -19,6 +19,12 @@
     const pw = window.prompt(`为 ${user} 设置新密码(至少8位,含字母和数字):`);
     if (!pw) return;
     try { await api("POST", `/api/admin/users/${encodeURIComponent(user)}/password`, { password: pw }); msg(`已重置 ${user} 的密码`, true); }
+    catch (e) { msg(e.message); }
+  }));
+  document.querySelectorAll("button.reset-totp").forEach((b) => b.addEventListener("click", async () => {
+    const user = b.closest("tr").dataset.username;
+    if (!window.confirm(`确定重置 ${user} 的双因素认证?该用户需重新启用(手机丢失时使用)。`)) return;
+    try { await api("DELETE", `/api/admin/users/${encodeURIComponent(user)}/totp`); location.reload(); }
     catch (e) { msg(e.message); }
   }));
   document.querySelectorAll("button.toggle-active").forEach((b) => b.addEventListener("click", async () => {
@@ -76,14 +82,15 @@
 
   async function readOnly(id, url, render) {
     const box = $(id); if (!box) return;
-    try { const r = await api("GET", url); const list = Array.isArray(r) ? r : (r.items || r.rules || r.channels || []);
-      box.replaceChildren(list.length ? render(list) : empty()); }
-    catch (e) { box.replaceChildren(empty("暂无数据(预警模块尚未提供配置接口)")); }
+    try { const r = await api("GET", url); const list = Array.isArray(r) ? r : (r.items || []);
+      box.replaceChildren(list.length ? render(list, r.columns) : empty()); }
+    catch (e) { box.replaceChildren(empty(`无法读取:${e.message}`)); }
   }
-  const table = (list) => {
-    const keys = Object.keys(list[0]).slice(0, 6);
-    return el("table", { class: "list compact" }, el("thead", {}, el("tr", {}, keys.map((k) => el("th", {}, k)))),
-      el("tbody", {}, list.map((x) => el("tr", {}, keys.map((k) => el("td", {}, typeof x[k] === "object" ? JSON.stringify(x[k]) : (x[k] ?? "")))))));
+  // columns: [[key, 中文列名], ...] from the API (alerts.config); without them, the first six keys
+  const table = (list, columns) => {
+    const cols = columns || Object.keys(list[0]).slice(0, 6).map((k) => [k, k]);
+    return el("table", { class: "list compact" }, el("thead", {}, el("tr", {}, cols.map(([, label]) => el("th", {}, label)))),
+      el("tbody", {}, list.map((x) => el("tr", {}, cols.map(([k]) => el("td", {}, typeof x[k] === "object" && x[k] !== null ? JSON.stringify(x[k]) : (x[k] ?? "")))))));
   };
   readOnly("alert-rules", "/api/alerts/rules", table);
   readOnly("alert-channels", "/api/alerts/channels", table);

@@ -73,11 +73,7 @@
 
   // ---- trend and categories (embedded overview) ----------------------------------------------------------
   if (overview.total) {
-    chart("trend").setOption({
-      tooltip: { trigger: "axis" }, grid: { left: 40, right: 16, top: 20, bottom: 30 },
-      xAxis: { type: "category", data: overview.trend.months }, yAxis: { type: "value", minInterval: 1 },
-      series: [{ type: "line", smooth: true, areaStyle: { opacity: 0.15 }, data: overview.trend.counts, name: "信访件", color: "#b91c1c" }],
-    });
+    drawTrend();
     const cats = overview.categories.slice(0, 10).reverse();
     chart("categories").setOption({
       tooltip: {}, grid: { left: 110, right: 20, top: 10, bottom: 20 },
@@ -85,6 +81,43 @@
       series: [{ type: "bar", data: cats.map((c) => c[1]), color: "#2563eb", name: "件数" }],
     });
   } else { $("trend").replaceChildren(empty()); $("categories").replaceChildren(empty()); }
+
+  // Actual months, and beside them the forecast (analytics.forecast.county_outlook): this month's (its actual is
+  // only so far) and next month's county total, dashed, with the 90% interval as a band.
+  function drawTrend() {
+    const months = overview.trend.months.slice(), actual = overview.trend.counts.slice();
+    const outlook = (overview.forecast && overview.forecast.months) || [];
+    const level = overview.forecast ? Math.round(overview.forecast.interval * 100) : 90;
+    const current = outlook.find((f) => f.partial);
+    const drawn = current && months[months.length - 1] === current.month;  // the chart reaches this month
+    if (drawn) outlook.filter((f) => !f.partial).forEach((f) => { months.push(f.month); actual.push(null); });
+    const at = (key) => months.map((m) => { const f = drawn && outlook.find((x) => x.month === m); return f ? key(f) : null; });
+    const series = [{ type: "line", smooth: true, areaStyle: { opacity: 0.15 }, data: actual, name: "信访件", color: "#b91c1c" }];
+    if (drawn) {
+      series.push(
+        { type: "line", name: "区间下限", stack: "band", data: at((f) => f.low), symbol: "none", lineStyle: { opacity: 0 }, tooltip: { show: false } },
+        { type: "line", name: `${level}%区间`, stack: "band", data: at((f) => f.high - f.low), symbol: "none",
+          lineStyle: { opacity: 0 }, areaStyle: { color: "rgba(37,99,235,0.18)" }, color: "#93c5fd" },
+        { type: "line", name: "预测", data: at((f) => f.expected), color: "#2563eb", symbol: "diamond", symbolSize: 8,
+          lineStyle: { type: "dashed" } });
+    }
+    const tip = (params) => {
+      const m = params[0].axisValue, f = drawn && outlook.find((x) => x.month === m);
+      const a = actual[months.indexOf(m)];
+      const lines = [m];
+      if (a !== null && a !== undefined) lines.push(`实际 ${a} 件${f && f.partial ? "(本月截至今日)" : ""}`);
+      if (f) lines.push(`预测 ${f.expected} 件(${level}%区间 ${f.low}–${f.high})`);
+      return lines.join("<br>");
+    };
+    const c = chart("trend");
+    c.setOption({
+      tooltip: { trigger: "axis", formatter: tip }, grid: { left: 40, right: 16, top: drawn ? 28 : 20, bottom: 30 },
+      legend: drawn ? { data: ["信访件", "预测", `${level}%区间`], top: 0, textStyle: { fontSize: 11 } } : undefined,
+      xAxis: { type: "category", data: months }, yAxis: { type: "value", minInterval: 1 },
+      series,
+    });
+    if (drawn) $("trend").dataset.forecast = "1";
+  }
 
   // ---- the 三率 --------------------------------------------------------------------------------------------
   api("GET", `/api/accountability?${period}&by=department`).then((r) => {
@@ -97,10 +130,11 @@
     $("kpi-overdue").textContent = String(sum("overdue"));
     if (!rows.length) { $("units-table").replaceChildren(empty()); return; }
     $("units-table").replaceChildren(el("table", { class: "list compact" },
-      el("thead", {}, el("tr", {}, ["单位", "件数", "及时受理率", "按期办结率", "满意率", "超期"].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, ["单位", "件数", "及时受理率", "按期办结率", "满意率", "超期", "移交", "调解成功", "调解失败", "立案", "退回"].map((h) => el("th", {}, h)))),
       el("tbody", {}, rows.slice(0, 12).map((x) => el("tr", {}, el("td", {}, x.name), el("td", {}, x.petitions),
         el("td", {}, pct(x.timely_acceptance_rate)), el("td", {}, pct(x.on_time_conclusion_rate)),
-        el("td", {}, pct(x.satisfaction_rate)), el("td", { class: x.overdue ? "bad" : "" }, x.overdue))))));
+        el("td", {}, pct(x.satisfaction_rate)), el("td", { class: x.overdue ? "bad" : "" }, x.overdue),
+        ...["referred", "referral_mediated", "referral_failed", "referral_filed", "referral_returned"].map((k) => el("td", {}, x[k] ?? 0)))))));
   }).catch(() => { ["kpi-timely", "kpi-ontime", "kpi-satisfied", "kpi-overdue"].forEach((id) => { $(id).textContent = "—"; }); $("units-table").replaceChildren(empty()); });
 
   // ---- hot matters, key petitioners -----------------------------------------------------------------------
@@ -125,7 +159,14 @@
     $("alerts").replaceChildren(el("ul", { class: "alerts" }, list.slice(0, 10).map((a) => {
       const status = a.status || "open";
       const act = (what) => async () => {
-        try { await api("POST", `/api/alerts/${a.id}/${what}`, {}); loadAlerts(); } catch (e) { window.alert(e.message); }
+        let body = {};
+        if (what === "resolve") {  // the service requires what was done, as the /alerts page's form does
+          const note = window.prompt("处置情况(必填):写明采取的措施");
+          if (note === null) return;
+          if (!note.trim()) { window.alert("处置预警需填写处置情况"); return; }
+          body = { note: note.trim() };
+        }
+        try { await api("POST", `/api/alerts/${a.id}/${what}`, body); loadAlerts(); } catch (e) { window.alert(e.message); }
       };
       const statusLabel = { open: "待处理", new: "待处理", acknowledged: "已确认", resolved: "已处置" }[status] || status;
       const tier = a.tier || a.level || a.severity || "";

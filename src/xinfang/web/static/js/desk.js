@@ -1,6 +1,7 @@
 // Registration desk: analyse the draft as the clerk types or pastes (debounced POST /api/analysis, nothing saved),
 // pre-fill what the clerk has not typed, show category, top-3 departments with reasons, repeats, legal channel and
-// risks; then register with the clerk's decision (POST /api/desk/register) and upload the scan.
+// risks; then register with the clerk's decision (POST /api/desk/register) and upload the scan. The buttons (and
+// whether there is a 转送单位 at all) are the user's own decisions, rendered by the server (desk_decisions).
 (function () {
   "use strict";
   const { api, el } = window.XF;
@@ -12,8 +13,9 @@
 
   function newKey() { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()); }
 
+  const dispatching = Boolean($("f-department"));  // only the bureau's clerks choose a unit to forward to
   ["f-name", "f-id", "f-phone", "f-township", "f-village", "f-headcount", "f-category", "f-department"].forEach((id) => {
-    $(id).addEventListener("input", () => touched.add(id));
+    if ($(id)) $(id).addEventListener("input", () => touched.add(id));
   });
 
   function fillVillages(township, selected) {
@@ -28,6 +30,7 @@
   function suggest(id, value) {
     if (value === undefined || value === null || value === "" || touched.has(id)) return;
     const node = $(id);
+    if (!node) return;
     if (node.value === String(value)) return;
     node.value = value;
     node.classList.add("suggested");
@@ -86,7 +89,7 @@
       out.push(el("ol", { class: "suggestions" }, depts.slice(0, 3).map((d, i) =>
         el("li", {},
           el("label", { class: "inline" },
-            el("input", { type: "radio", name: "pick", value: d.code, checked: i === 0, onchange: () => { $("f-department").value = d.code; touched.add("f-department"); } }),
+            dispatching ? el("input", { type: "radio", name: "pick", value: d.code, checked: i === 0, onchange: () => { $("f-department").value = d.code; touched.add("f-department"); } }) : null,
             " ", el("strong", {}, d.name), ` ${Math.round((d.confidence || 0) * 100)}%`),
           el("ul", { class: "reasons" }, (d.reasons || []).map((x) => el("li", {}, x)))))));
     } else out.push(el("p", { class: "muted" }, "暂无建议"));
@@ -112,6 +115,7 @@
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const decision = (ev.submitter && ev.submitter.value) || "review";
+    const done = (ev.submitter && ev.submitter.dataset.done) || "已登记";
     const result = $("desk-result");
     const v = (id) => $(id).value.trim();
     const petition = {
@@ -123,10 +127,10 @@
       headcount: v("f-headcount") ? Number(v("f-headcount")) : null,
       category: v("f-category") || null,
     };
-    if (decision === "dispatch" && !v("f-department")) { result.className = "error"; result.textContent = "请选择转送单位"; return; }
+    if (decision === "dispatch" && !(dispatching && v("f-department"))) { result.className = "error"; result.textContent = "请选择转送单位"; return; }
     form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     try {
-      const p = await api("POST", "/api/desk/register", { petition, decision, department: v("f-department") || null, note: v("f-note") || null },
+      const p = await api("POST", "/api/desk/register", { petition, decision, department: (dispatching && v("f-department")) || null, note: v("f-note") || null },
                           { headers: { "Idempotency-Key": idemKey } });
       const scan = $("f-scan").files[0];
       let scanNote = "";
@@ -137,7 +141,7 @@
       }
       result.className = "note";
       result.replaceChildren(
-        decision === "dispatch" ? `已登记并转送 ${p.department_name || ""}` : "已登记,待审核分派",
+        decision === "dispatch" ? `${done} ${p.department_name || ""}` : done,
         ":", el("a", { href: `/petitions/${p.id}`, class: "created" }, p.number),
         p.query_code ? el("span", {}, ` 查询码 `, el("strong", { class: "query-code" }, p.query_code), "(请告知信访人)") : "",
         scanNote);

@@ -1,0 +1,158 @@
+"""The county's places and departments as the dispatch engine needs them, read from the organisation tables.
+
+Place recognition (text.gazetteer) and the router's department names used to come from the demo county's files only
+(data/geo/demo_county.json, data/departments.yaml). A real county's townships, villages and departments are
+imported into `org_units` (`xinfang org import`), so the engine reads them from there:
+
+- `county_data` gives the gazetteer's input (the demo_county.json shape: county, province, city, townships with
+  aliases and villages). The county is the 6-digit prefix the township codes share; its name and those of its
+  province and city come from the national division list shipped in data/geo/divisions_cn.tsv.
+- `departments` gives the routable units' names, which the router prints in its suggestions.
+- `fingerprint` is a hash of exactly those rows: the dispatch service keys its cached pipelines by it, so an import
+  reaches every instance on its next request.
+
+With no township in the database (a fresh installation, or tests without an organisation) there is nothing to read
+and the shipped demo geography stays in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xinfang.cases.enums import OrgKind
+from xinfang.org.models import OrgUnit
+from xinfang.text.gazetteer import data_path
+
+_KINDS = (OrgKind.BUREAU.value, OrgKind.DEPARTMENT.value, OrgKind.TOWNSHIP.value, OrgKind.VILLAGE.value)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The organisation rows the engine depends on, in a stable order, and their hash."""
+
+    rows: tuple[tuple[Any, ...], ...]  # (id, code, name, short_name, kind, parent_id, aliases)
+    fingerprint: str
+
+    @property
+    def has_places(self) -> bool:
+        return any(r[4] == OrgKind.TOWNSHIP.value for r in self.rows)
+
+
+def read_geography(session: Session) -> Geography:
+    """The organisation as the engine needs it, on every intake request, which is what lets an import apply
+    everywhere at once. A province holds tens of thousands of units: fetching and hashing them per request cost
+    ~190 ms, so one aggregate row (count, highest id, sum of ORM revisions, total name lengths) stamps the table
+    and the rows are read again only when the stamp changes. The stamp is per database content, not per process,
+    so every instance agrees; an edit outside the ORM that keeps all five figures would go unseen until restart."""
+    stamp = tuple(
+        session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.max(OrgUnit.id), 0),
+                func.coalesce(func.sum(OrgUnit.revision), 0),
+                func.coalesce(func.sum(func.length(OrgUnit.name)), 0),
+                func.coalesce(func.sum(func.length(func.coalesce(OrgUnit.short_name, ""))), 0),
+            ).where(OrgUnit.kind.in_(_KINDS))
+        ).one()
+    )
+    with _cache_lock:
+        cached = _cache.get(stamp)
+    if cached is not None:
+        return cached
+    geography = _read_rows(session)
+    with _cache_lock:
+        _cache[stamp] = geography
+        while len(_cache) > 8:
+            _cache.pop(next(iter(_cache)))
+    return geography
+
+
+_cache: dict[tuple[Any, ...], Geography] = {}
+_cache_lock = threading.Lock()
+
+
+def _read_rows(session: Session) -> Geography:
+    rows = tuple(
+        tuple(r)
+        for r in session.execute(
+            select(
+                OrgUnit.id,
+                OrgUnit.code,
+                OrgUnit.name,
+                OrgUnit.short_name,
+                OrgUnit.kind,
+                OrgUnit.parent_id,
+                OrgUnit.aliases,
+            )
+            .where(OrgUnit.kind.in_(_KINDS))
+            .order_by(OrgUnit.code)
+        )
+    )
+    canonical = json.dumps([r[1:] for r in rows], ensure_ascii=False, separators=(",", ":"), default=str)
+    return Geography(rows=rows, fingerprint=hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24])
+
+
+@lru_cache(maxsize=1)
+def national_names() -> dict[str, str]:
+    """{2/4/6-digit division code: name} from the shipped national division list."""
+    names: dict[str, str] = {}
+    for line in data_path("geo", "divisions_cn.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, name = line.split("\t")[:2]
+            names[code] = name
+    return names
+
+
+def county_code(geography: Geography) -> str | None:
+    """The 6-digit county code the townships share (the most common prefix, should a stray row disagree)."""
+    prefixes = Counter(r[1][:6] for r in geography.rows if r[4] == OrgKind.TOWNSHIP.value)
+    return prefixes.most_common(1)[0][0] if prefixes else None
+
+
+def county_data(geography: Geography) -> dict[str, Any] | None:
+    """The gazetteer's county input built from the database, or None when it holds no township."""
+    code = county_code(geography)
+    if code is None:
+        return None
+    names = national_names()
+    townships: dict[int, dict[str, Any]] = {}
+    for r in geography.rows:
+        if r[4] == OrgKind.TOWNSHIP.value:
+            townships[r[0]] = {"code": r[1], "name": r[2], "aliases": list(r[6] or []), "villages": []}
+    for r in geography.rows:
+        if r[4] == OrgKind.VILLAGE.value and r[5] in townships:
+            townships[r[5]]["villages"].append({"code": r[1], "name": r[2]})
+    ordered = sorted(townships.values(), key=lambda t: t["code"])
+    for town in ordered:
+        town["villages"].sort(key=lambda v: v["code"])
+    return {
+        "province": {"code": code[:2], "name": names.get(code[:2], "")},
+        "city": {"code": code[:4], "name": names.get(code[:4], "")},
+        "county": {"code": code, "name": names.get(code, "")},
+        "townships": ordered,
+    }
+
+
+def departments(geography: Geography) -> list[dict[str, Any]]:
+    """The bureau and departments as the router's department list ({code, name, kind, short})."""
+    return [
+        {"code": r[1], "name": r[2], "kind": r[4], "short": r[3]}
+        for r in geography.rows
+        if r[4] in (OrgKind.BUREAU.value, OrgKind.DEPARTMENT.value)
+    ]
+
+
+def county_name(session: Session) -> str | None:
+    """The county's name for reports: that of the townships' county code in the national list, or None when the
+    database holds no township (callers then fall back to the demo county's name)."""
+    code = county_code(read_geography(session))
+    return national_names().get(code) if code else None
