@@ -127,8 +127,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1, with_work
     # xinfang.web.asgi sets up with the redacting JSON handlers (ops.logs), instead of going out unmasked.
     stop = _start_background_worker(settings) if with_worker else None
     try:
+        from xinfang.web.transport import NoDelayH11Protocol
+
         uvicorn.run(
             "xinfang.web.asgi:app",
+            http=NoDelayH11Protocol,
             host=host,
             port=port,
             workers=workers,

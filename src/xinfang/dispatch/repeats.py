@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session, load_only
 
 from xinfang.cases.events import add_event
@@ -313,11 +313,13 @@ def recognise_final_repeat(session: Session, *, petition: Petition, now: datetim
     it looks only at final matters: the new petition's people among re-reviewed petitions (one indexed query that
     almost always returns nothing), then the text similarity of those few. The general repeat linking, which may
     compare a mass event's hundred near-identical calls, runs later in the enrichment job."""
-    final = or_(
-        Petition.status == "recheck_replied",
-        select(Event.id).where(Event.petition_id == Petition.id, Event.kind == "recheck_reply").exists(),
-    )
-    people = _person_matches(session, petition=petition, among=final)
+    # The final petitions first (few, from two indexed lookups), then their people: a correlated test per
+    # candidate would scan every petition of a common name in the same village, which a mass event makes many.
+    final_ids = union(
+        select(Petition.id).where(Petition.status == "recheck_replied"),
+        select(Event.petition_id).where(Event.kind == "recheck_reply"),
+    ).subquery()
+    people = _person_matches(session, petition=petition, among=Petition.id.in_(select(final_ids.c[0])))
     if not people:
         return None
     signature = hasher().signature(petition_text(petition.title, petition.body))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 05:56:33.599177
+Create Date: 2026-11-30 06:11:07.630226
 """
 
 import sqlalchemy as sa
@@ -652,6 +652,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_events_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_petition_id"), ["petition_id"], unique=False)
 
     op.create_table(
@@ -1310,6 +1311,7 @@ def downgrade() -> None:
     op.drop_table("hot_matter_members")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_petition_id"))
+        batch_op.drop_index(batch_op.f("ix_events_kind"))
 
     op.drop_table("events")
     with op.batch_alter_table("documents", schema=None) as batch_op:
