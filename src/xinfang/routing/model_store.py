@@ -82,7 +82,7 @@ def read_metadata(folder: Path | str) -> dict[str, Any]:
     """model.json without the stop-word list (thousands of entries, of no interest to a reader)."""
     meta = json.loads((Path(folder) / MODEL_JSON).read_text(encoding="utf-8"))
     meta.pop("stopwords", None)
-    return meta  # type: ignore[no-any-return]
+    return meta
 
 
 def describe(folder: Path | str, *, source: str | None = None) -> dict[str, Any]:

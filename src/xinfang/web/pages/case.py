@@ -262,21 +262,36 @@ async def refer_page(
         )
         session.commit()
     except (XinfangError, StaleDataError) as exc:
-        session.rollback()
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise  # 404 / 403 as everywhere; refusals on the merits are shown on the page
-        message = exc.message if isinstance(exc, XinfangError) else "信访件已被他人修改,请刷新后重试"
-        return _case_view(
-            request,
-            session,
-            runtime,
-            actor,
-            petition_id,
-            error=message,
-            failed_action="referral",
-            values=values,
-        )
+        return _refused(exc, request, session, runtime, actor, petition_id, "referral", values)
     return RedirectResponse(f"/petitions/{petition_id}?done=referral#referrals", status_code=303)
+
+
+def _refused(
+    exc: Exception,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: Any,
+    petition_id: int,
+    failed_action: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """A refusal on the merits, shown on the case page with what the user typed; 404 and 403 propagate as
+    everywhere else. Called from the `except` of a case-page form handler."""
+    session.rollback()
+    if isinstance(exc, (NotFound, PermissionDenied)):
+        raise exc
+    message = exc.message if isinstance(exc, XinfangError) else "信访件已被他人修改,请刷新后重试"
+    return _case_view(
+        request,
+        session,
+        runtime,
+        actor,
+        petition_id,
+        error=message,
+        failed_action=failed_action,
+        values=values,
+    )
 
 
 def _referral_of(session: SessionDep, actor: Any, petition_id: int, referral_id: int) -> None:
@@ -311,19 +326,8 @@ async def referral_status_page(
         )
         session.commit()
     except (XinfangError, StaleDataError) as exc:
-        session.rollback()
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise  # 404 / 403 as everywhere; refusals on the merits are shown on the page
-        message = exc.message if isinstance(exc, XinfangError) else "信访件已被他人修改,请刷新后重试"
-        return _case_view(
-            request,
-            session,
-            runtime,
-            actor,
-            petition_id,
-            error=message,
-            failed_action=f"referral_status_{referral_id}",
-            values=values,
+        return _refused(
+            exc, request, session, runtime, actor, petition_id, f"referral_status_{referral_id}", values
         )
     return RedirectResponse(f"/petitions/{petition_id}?done=referral_status#referrals", status_code=303)
 
@@ -343,10 +347,7 @@ async def referral_resend_page(
         referrals.resend_delivery(session, actor=actor, referral_id=referral_id, now=runtime.clock.now())
         session.commit()
     except XinfangError as exc:
-        session.rollback()
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise  # 404 / 403 as everywhere; refusals on the merits are shown on the page
-        return _case_view(request, session, runtime, actor, petition_id, error=exc.message)
+        return _refused(exc, request, session, runtime, actor, petition_id)
     return RedirectResponse(f"/petitions/{petition_id}?done=referral_resend#referrals", status_code=303)
 
 
@@ -378,18 +379,8 @@ async def supervision_response_page(
         )
         session.commit()
     except XinfangError as exc:
-        session.rollback()
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise  # 404 / 403 as everywhere; refusals on the merits are shown on the page
-        return _case_view(
-            request,
-            session,
-            runtime,
-            actor,
-            petition_id,
-            error=exc.message,
-            failed_action=f"supervision_{supervision_id}",
-            values=values,
+        return _refused(
+            exc, request, session, runtime, actor, petition_id, f"supervision_{supervision_id}", values
         )
     return RedirectResponse(
         f"/petitions/{petition_id}?done=supervision_response#supervisions", status_code=303
