@@ -1,8 +1,12 @@
 """Build the demo county's small geography from ../shared/data/geo (run once by a developer, output committed).
 
-Why a script: the shared files are large and must not be copied into the project; what the demo needs is the 13
-townships of 将乐县 with simplified polygons, their official codes, and synthetic villages placed inside them.
-Village names and populations are synthetic (real village data is not available) and are marked as such.
+Why a script: the shared files must not be copied into the project; what the product needs are small facts:
+- the 13 townships of 将乐县 with their official codes and coarse outlines (simplified to about 1 km and rounded to
+  three decimals, ~100 m: enough to colour a heat map, nowhere near the surveyed boundary);
+- synthetic villages placed inside them (real village data is not available; marked as such);
+- a short national gazetteer for recognising places outside the county: province and prefecture names, and the
+  counties of the demo county's own city (a neighbouring county is the outside place petitions name most).
+  A real county's own divisions come from the organisation import (xinfang org import), not from this file.
 
 Usage: python scripts/build_demo_geography.py [--shared ../shared/data/geo]
 Needs shapely (a development-time tool only; the product does not import it).
@@ -19,6 +23,10 @@ from pathlib import Path
 from shapely.geometry import Point, mapping, shape
 
 COUNTY_CODE = "350428"
+CITY_CODE = COUNTY_CODE[:4]
+SIMPLIFY_DEGREES = 0.01  # ≈ 1 km
+OUTLINE_DECIMALS = 3  # ≈ 100 m
+PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 RENAMED = {"光明乡": "光明镇", "南口乡": "南口镇"}  # upgraded townships: geojson name -> current name
 OUT = Path(__file__).resolve().parents[1] / "src" / "xinfang" / "data" / "geo"
 
@@ -64,6 +72,23 @@ def random_point_in(poly, rng: random.Random) -> Point:
             return p
 
 
+def national_divisions(shared: Path) -> list[tuple[str, str, str]]:
+    """Province and prefecture names, and the counties of the demo county's own city (other than itself)."""
+
+    def read(name: str) -> list[dict[str, str]]:
+        with open(shared / name, encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    rows = [(r["code"], r["name"], "province") for r in read("provinces.csv")]
+    rows += [(r["code"], r["name"], "city") for r in read("cities.csv") if r["name"] not in PLACEHOLDER_NAMES]
+    rows += [
+        (r["code"], r["name"], "county")
+        for r in read("areas.csv")
+        if r["cityCode"] == CITY_CODE and r["code"] != COUNTY_CODE and r["name"] not in PLACEHOLDER_NAMES
+    ]
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"))
@@ -86,7 +111,7 @@ def main() -> None:
         name = RENAMED.get(old, old)
         code = codes[name]
         poly = shape(feat["geometry"])
-        simple = poly.simplify(0.0015, preserve_topology=True)
+        simple = poly.simplify(SIMPLIFY_DEGREES, preserve_topology=True)
         c = poly.representative_point()
         n_villages = 8 if code.endswith(("100",)) else rng.randint(6, 10)
         villages = []
@@ -134,7 +159,7 @@ def main() -> None:
 
     def rounded(obj):
         if isinstance(obj, float):
-            return round(obj, 5)
+            return round(obj, OUTLINE_DECIMALS)
         if isinstance(obj, (list, tuple)):
             return [rounded(x) for x in obj]
         if isinstance(obj, dict):
@@ -145,6 +170,13 @@ def main() -> None:
     (OUT / "demo_townships.geojson").write_text(
         json.dumps(fc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
     )
+    rows = national_divisions(shared)
+    (OUT / "divisions_cn.tsv").write_text(
+        "# code\tname\tlevel — provinces, prefectures and the demo city's counties "
+        "(derived from GB/T 2260 names, 2023-06-30)\n" + "".join(f"{c}\t{n}\t{lvl}\n" for c, n, lvl in rows),
+        encoding="utf-8",
+    )
+    print(f"{len(rows)} national divisions -> {OUT / 'divisions_cn.tsv'}")
     print(f"{len(townships)} townships, {sum(len(t['villages']) for t in townships)} villages -> {OUT}")
 
 

@@ -1,12 +1,14 @@
 """Rebuild src/xinfang/data/hotspots/idf.tsv: document frequencies of words in the tokenised training file.
 
 Exact command (from the repository root; a few seconds):
-    .venv/bin/python scripts/build_hotspot_idf.py [--shared ../shared/data] [--min-df 3]
+    .venv/bin/python scripts/build_hotspot_idf.py [--shared ../shared/data] [--min-df 20]
 
 Why: hot-matter clustering weights words by inverse document frequency, and a new record must be scored against
 existing matters without re-reading the history (incremental assignment). A fixed IDF table from a general corpus of
 8,128 citizen messages gives every process the same weights. Only word counts are written (words seen in at least
 `min-df` messages), never message text; the training file's tokens are jieba's, as our rjieba cut produces.
+Only common words are listed (min-df 20, about 5,500 words): their weight is what needs the corpus. Every rarer
+word gets the weight of an unseen one, which is what clustering wants of rare words (estate and company names).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--min-df", type=int, default=3)
+    parser.add_argument("--min-df", type=int, default=20)
     parser.add_argument(
         "--out", type=Path, default=ROOT / "src" / "xinfang" / "data" / "hotspots" / "idf.tsv"
     )

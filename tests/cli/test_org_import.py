@@ -17,6 +17,7 @@ from xinfang.administration.organisation import template, to_xlsx
 from xinfang.cli import build_app
 from xinfang.dispatch.engine import base_pipeline, shipped_pipeline
 from xinfang.org.loader import org_specs
+from xinfang.org.geography import county_name
 from xinfang.org.models import OrgUnit
 from xinfang.org.service import upsert_org_units
 from xinfang.runtime import Runtime
@@ -25,20 +26,21 @@ from xinfang.text.gazetteer import data_path
 
 runner = CliRunner()
 
-# A fictional organisation of a real county code (泰宁县, 350429): names made up for the test.
+# A fictional organisation of a real county code (长汀县, 350821; outside the shipped national list, which names
+# provinces, prefectures and the demo city's counties only, so its name comes from the file): names made up.
 COUNTY: dict[str, Any] = {
-    "county": {"code": "350429", "name": "泰宁县"},
+    "county": {"code": "350821", "name": "长汀县"},
     "units": [
-        {"code": "xfj", "name": "泰宁县信访局", "kind": "信访局"},
-        {"code": "rsj", "name": "泰宁县人力资源和社会保障局", "short": "人社局", "kind": "部门"},
-        {"code": "sthjj", "name": "泰宁县生态环境局", "kind": "部门"},
+        {"code": "xfj", "name": "长汀县信访局", "kind": "信访局"},
+        {"code": "rsj", "name": "长汀县人力资源和社会保障局", "short": "人社局", "kind": "部门"},
+        {"code": "sthjj", "name": "长汀县生态环境局", "kind": "部门"},
     ],
     "divisions": [
-        {"code": "350429100000", "name": "杉溪镇", "level": "乡镇", "population": 30000, "lng": 117.17, "lat": 26.9,
+        {"code": "350821100000", "name": "杉溪镇", "level": "乡镇", "population": 30000, "lng": 117.17, "lat": 26.9,
          "aliases": ["杉溪乡"]},
-        {"code": "350429100201", "name": "青石村", "level": "村", "population": 1200, "lng": 117.18, "lat": 26.91},
-        {"code": "350429101", "name": "梅岭乡", "level": "乡镇"},
-        {"code": "350429101202", "name": "竹源社区", "level": "社区", "parent": "350429101"},
+        {"code": "350821100201", "name": "青石村", "level": "村", "population": 1200, "lng": 117.18, "lat": 26.91},
+        {"code": "350821101", "name": "梅岭乡", "level": "乡镇"},
+        {"code": "350821101202", "name": "竹源社区", "level": "社区", "parent": "350821101"},
     ],
 }  # fmt: skip
 
@@ -71,17 +73,22 @@ def test_import_creates_units_and_divisions_then_changes_nothing_on_reimport(
     code, out = _invoke("org", "import", str(file), "--json", "--db", db_url)
     assert code == 0, out
     report = json.loads(out)
-    assert report["county"] == "350429"
-    assert (report["units"], report["townships"], report["villages"], report["created"]) == (3, 2, 2, 7)
+    assert report["county"] == "350821"
+    assert (report["units"], report["townships"], report["villages"], report["created"]) == (3, 2, 2, 8)
     units = _units(db_url)
-    assert units["350429100"].kind == "township" and units["350429100"].aliases == ["杉溪乡"]  # 12 digits → 9
-    assert units["350429100201"].parent.code == "350429100" and units["350429100201"].population == 1200
-    assert units["350429101202"].kind == "village" and units["350429101202"].parent.code == "350429101"
+    assert units["350821100"].kind == "township" and units["350821100"].aliases == ["杉溪乡"]  # 12 digits → 9
+    assert units["350821100201"].parent.code == "350821100" and units["350821100201"].population == 1200
+    assert units["350821101202"].kind == "village" and units["350821101202"].parent.code == "350821101"
     assert units["rsj"].short_name == "人社局" and units["xfj"].kind == "bureau"
+    assert (units["350821"].kind, units["350821"].name) == ("county", "长汀县")
+    rt = Runtime(settings=make_settings(db_url, tmp_path))
+    with rt.session() as s:
+        assert county_name(s) == "长汀县"  # from the file: the shipped national list does not name counties
+    rt.dispose()
 
     code, out = _invoke("org", "import", str(file), "--json", "--db", db_url)
     again = json.loads(out)
-    assert code == 0 and (again["created"], again["updated"], again["unchanged"]) == (0, 0, 7)
+    assert code == 0 and (again["created"], again["updated"], again["unchanged"]) == (0, 0, 8)
 
     changed = json.loads(json.dumps(COUNTY))
     changed["divisions"][2]["population"] = 8000
@@ -89,7 +96,7 @@ def test_import_creates_units_and_divisions_then_changes_nothing_on_reimport(
         "org", "import", str(_write_yaml(tmp_path / "v2.yaml", changed)), "--json", "--db", db_url
     )
     assert code == 0 and json.loads(out)["updated"] == 1
-    assert _units(db_url)["350429101"].population == 8000
+    assert _units(db_url)["350821101"].population == 8000
 
 
 def test_export_round_trips_through_xlsx_and_yaml(db_url: str, tmp_path: Path) -> None:
@@ -99,14 +106,14 @@ def test_export_round_trips_through_xlsx_and_yaml(db_url: str, tmp_path: Path) -
         assert code == 0, out
         code, out = _invoke("org", "import", str(tmp_path / name), "--json", "--db", db_url)
         report = json.loads(out)
-        assert code == 0 and (report["created"], report["updated"], report["unchanged"]) == (0, 0, 7), out
+        assert code == 0 and (report["created"], report["updated"], report["unchanged"]) == (0, 0, 8), out
     exported = yaml.safe_load((tmp_path / "org.yaml").read_text(encoding="utf-8"))
-    assert exported["county"] == {"code": "350429", "name": "泰宁县"}
+    assert exported["county"] == {"code": "350821", "name": "长汀县"}
     assert [d["code"] for d in exported["divisions"]] == [
-        "350429100",
-        "350429100201",
-        "350429101",
-        "350429101202",
+        "350821100",
+        "350821100201",
+        "350821101",
+        "350821101202",
     ]
 
 
@@ -116,11 +123,11 @@ def test_a_file_with_any_error_imports_nothing_and_names_every_row(db_url: str, 
     bad["units"].append({"code": "jyj", "name": "教育局", "kind": "科室"})
     bad["divisions"] += [
         {"code": "350430100201", "name": "外县村", "level": "村"},  # under another county
-        {"code": "350429105201", "name": "孤村", "level": "村"},  # its township does not exist
-        {"code": "350429100202", "name": "青石村", "level": "村"},  # same name in the same township
-        {"code": "35042910", "name": "短码镇", "level": "乡镇"},
-        {"code": "350429102", "name": "坐标镇", "level": "乡镇", "lng": 26.9, "lat": 117.1},  # swapped
-        {"code": "350429100201", "name": "重复", "level": "村"},
+        {"code": "350821105201", "name": "孤村", "level": "村"},  # its township does not exist
+        {"code": "350821100202", "name": "青石村", "level": "村"},  # same name in the same township
+        {"code": "35082110", "name": "短码镇", "level": "乡镇"},
+        {"code": "350821102", "name": "坐标镇", "level": "乡镇", "lng": 26.9, "lat": 117.1},  # swapped
+        {"code": "350821100201", "name": "重复", "level": "村"},
     ]
     code, out = _invoke(
         "org", "import", str(_write_yaml(tmp_path / "bad.yaml", bad)), "--json", "--db", db_url
@@ -193,11 +200,11 @@ def test_the_engine_recognises_the_imported_places_and_names_the_imported_depart
     code, out = _invoke("org", "import", str(_write_yaml(tmp_path / "org.yaml", COUNTY)), "--db", db_url)
     assert code == 0, out
     after = analyse()  # the same process, on its next request
-    assert after["location"]["township_code"] == "350429100"  # by the alias 杉溪乡
-    assert after["location"]["village_code"] == "350429100201"
+    assert after["location"]["township_code"] == "350821100"  # by the alias 杉溪乡
+    assert after["location"]["village_code"] == "350821100201"
     names = {d["code"]: d["name"] for d in after["departments"]}
-    assert names.get("350429100") == "杉溪镇人民政府"
-    assert names.get("sthjj") == "泰宁县生态环境局"  # the imported name, not the demo county's
+    assert names.get("350821100") == "杉溪镇人民政府"
+    assert names.get("sthjj") == "长汀县生态环境局"  # the imported name, not the demo county's
     rt.dispose()
 
 
@@ -222,10 +229,10 @@ def test_a_csv_holds_one_table(db_url: str, tmp_path: Path, suffix: str) -> None
     units.write_text("代码,名称,简称,类型\nxfj,县信访局,,信访局\nrsj,县人社局,人社局,部门\n", encoding="gbk")
     divisions = tmp_path / f"divisions{suffix}"
     divisions.write_text(
-        "区划代码,名称,级别\n350429,泰宁县,县\n350429100,杉溪镇,乡镇\n350429100201,青石村,村\n",
+        "区划代码,名称,级别\n350821,长汀县,县\n350821100,杉溪镇,乡镇\n350821100201,青石村,村\n",
         encoding="utf-8",
     )
     assert _invoke("org", "import", str(units), "--db", db_url)[0] == 0
     code, out = _invoke("org", "import", str(divisions), "--json", "--db", db_url)
     assert code == 0 and json.loads(out)["villages"] == 1, out
-    assert set(_units(db_url)) == {"xfj", "rsj", "350429100", "350429100201"}
+    assert set(_units(db_url)) == {"xfj", "rsj", "350821", "350821100", "350821100201"}

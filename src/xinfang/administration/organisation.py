@@ -364,7 +364,8 @@ def validate(
             if known and row.values.get("name") and row.values["name"] != known:
                 warnings.append(Issue(row.sheet, row.number, "名称", f"全国区划表中 {county} 为“{known}”"))
             others = sorted(
-                {c[:6] for c, u in existing.items() if u.kind == OrgKind.TOWNSHIP.value} - {county}
+                {c[:6] for c, u in existing.items() if u.kind in (OrgKind.TOWNSHIP.value, OrgKind.COUNTY.value)}
+                - {county}
             )
             if others:
                 issues.append(
@@ -375,6 +376,12 @@ def validate(
                         f"系统中已有其他县({'、'.join(others)})的乡镇,一套系统只载入一个县",
                     )
                 )
+            elif not duplicate(county, row, "区划代码") and not kind_clash(county, OrgKind.COUNTY, row, "区划代码"):
+                # The county's own name is kept as a unit: the shipped national list names provinces and
+                # prefectures only, and reports must name the county that was imported.
+                spec = _division_spec(row, county, OrgKind.COUNTY, None, issues)
+                if spec is not None:
+                    specs.append(spec)
 
     townships: dict[str, str] = {c: u.name for c, u in existing.items() if u.kind == OrgKind.TOWNSHIP.value}
     town_rows: list[tuple[_Row, str]] = []
@@ -597,7 +604,10 @@ def export_organisation(session: Session, *, actor: Actor) -> dict[str, Any]:
     units = list(session.execute(select(OrgUnit).order_by(OrgUnit.code)).scalars())
     towns = [u for u in units if u.kind == OrgKind.TOWNSHIP.value]
     county = None
-    if towns:
+    counties = [u for u in units if u.kind == OrgKind.COUNTY.value]
+    if counties:
+        county = {"code": counties[0].code, "name": counties[0].name}
+    elif towns:
         code = Counter(t.code[:6] for t in towns).most_common(1)[0][0]
         county = {"code": code, "name": national_names().get(code, code)}
     villages: dict[int | None, list[OrgUnit]] = {}

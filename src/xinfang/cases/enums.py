@@ -79,6 +79,7 @@ STATUS_LABELS: dict[Status, str] = {
 
 class OrgKind(StrEnum):
     BUREAU = "bureau"  # the petition bureau itself
+    COUNTY = "county"  # the county as a division: its code and name, from the organisation import
     DEPARTMENT = "department"
     TOWNSHIP = "township"
     VILLAGE = "village"

@@ -1,7 +1,7 @@
 """Hot-matter clustering without a database: vectors, entity keys, and single-pass incremental assignment.
 
 A record is a TF-IDF vector of its words (rjieba, title counted twice, the first 400 characters of the body) with
-IDF from a fixed table (data/hotspots/idf.tsv, word document frequencies in 8,128 citizen messages), so a record
+IDF from a fixed table (data/hotspots/idf.tsv, the common words of 8,128 citizen messages), so a record
 can be scored against existing matters in any process without re-reading history. Its entity keys are the names of
 estates, companies, schools ... found in the title and body (text.entities.find_organisations), with region prefixes
 (A市, 将乐县, 万安镇) dropped.

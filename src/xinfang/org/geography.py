@@ -5,8 +5,9 @@ Place recognition (text.gazetteer) and the router's department names used to com
 imported into `org_units` (`xinfang org import`), so the engine reads them from there:
 
 - `county_data` gives the gazetteer's input (the demo_county.json shape: county, province, city, townships with
-  aliases and villages). The county is the 6-digit prefix the township codes share; its name and those of its
-  province and city come from the national division list shipped in data/geo/divisions_cn.tsv.
+  aliases and villages). The county is the 6-digit prefix the township codes share; its name is that of the
+  imported county unit, and its province and city names come from the short national list in
+  data/geo/divisions_cn.tsv (provinces and prefectures).
 - `departments` gives the routable units' names, which the router prints in its suggestions.
 - `fingerprint` is a hash of exactly those rows: the dispatch service keys its cached pipelines by it, so an import
   reaches every instance on its next request.
@@ -32,7 +33,13 @@ from xinfang.cases.enums import OrgKind
 from xinfang.org.models import OrgUnit
 from xinfang.text.gazetteer import data_path
 
-_KINDS = (OrgKind.BUREAU.value, OrgKind.DEPARTMENT.value, OrgKind.TOWNSHIP.value, OrgKind.VILLAGE.value)
+_KINDS = (
+    OrgKind.BUREAU.value,
+    OrgKind.DEPARTMENT.value,
+    OrgKind.COUNTY.value,
+    OrgKind.TOWNSHIP.value,
+    OrgKind.VILLAGE.value,
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def county_data(geography: Geography) -> dict[str, Any] | None:
     return {
         "province": {"code": code[:2], "name": names.get(code[:2], "")},
         "city": {"code": code[:4], "name": names.get(code[:4], "")},
-        "county": {"code": code, "name": names.get(code, "")},
+        "county": {"code": code, "name": _county_unit_name(geography, code) or names.get(code, "")},
         "townships": ordered,
     }
 
@@ -152,7 +159,15 @@ def departments(geography: Geography) -> list[dict[str, Any]]:
 
 
 def county_name(session: Session) -> str | None:
-    """The county's name for reports: that of the townships' county code in the national list, or None when the
+    """The county's name for reports: the imported county unit's (else the national list's) name, or None when the
     database holds no township (callers then fall back to the demo county's name)."""
-    code = county_code(read_geography(session))
-    return national_names().get(code) if code else None
+    geography = read_geography(session)
+    code = county_code(geography)
+    if code is None:
+        return None
+    # A county imported before counties were kept as units is named by its code until it is imported again.
+    return _county_unit_name(geography, code) or national_names().get(code) or code
+
+
+def _county_unit_name(geography: Geography, code: str) -> str | None:
+    return next((r[2] for r in geography.rows if r[4] == OrgKind.COUNTY.value and r[1] == code), None)

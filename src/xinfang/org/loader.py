@@ -28,13 +28,14 @@ def read_county(path: Path | None = None) -> dict[str, Any]:
 
 
 def org_specs(departments_file: Path | None = None, county_file: Path | None = None) -> list[OrgSpec]:
-    """Bureau and departments first, then townships (under the bureau's county) and their villages."""
+    """Bureau and departments first, then the county, its townships and their villages."""
     deps = yaml.safe_load((departments_file or default_departments_file()).read_text(encoding="utf-8"))
     specs = [
         OrgSpec(code=d["code"], name=d["name"], kind=OrgKind(d["kind"]), short_name=d.get("short"))
         for d in deps["departments"]
     ]
     county = read_county(county_file)
+    specs.append(OrgSpec(code=county["county"]["code"], name=county["county"]["name"], kind=OrgKind.COUNTY))
     for t in county["townships"]:
         specs.append(
             OrgSpec(

@@ -38,7 +38,13 @@ def derive_stopwords(raw_docs: Sequence[LabelledDoc], token_docs: Sequence[Label
     candidates = set(BASE_STOPWORDS)
     for doc in raw_docs:
         candidates.update(filter_tokens(cut(doc.text or ""), frozenset()))
-    return {t for t in candidates if t not in known}
+    return {t for t in candidates if t not in known and not _is_datum(t)}
+
+
+def _is_datum(token: str) -> bool:
+    """A token such as 2016.7.21, GB50500-2013 or a masked phone number: never a feature, and a stop list is made
+    of words, not of figures copied out of individual messages (single digits stay: the corpus drops them)."""
+    return len(token) > 1 and any(c.isascii() and c.isalnum() for c in token)
 
 
 def training_tokens(tokens: Iterable[str]) -> list[str]:
