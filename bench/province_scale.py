@@ -23,7 +23,7 @@ Every figure is printed beside the same measure on the baseline schema, in the s
 is the development size; `--scale 0.001` the CI smoke. `--reuse` keeps an existing province schema of the right size
 (skips the generation: re-measure after an index change). Never run from the tests.
 
-    .venv/bin/python bench/province_scale.py [--db URL] [--scale 1.0] [--reuse] [--keep] [--json]
+    .venv/bin/python bench/province_scale.py [--db URL] [--scale 1.0] [--reuse] [--keep] [--generate-only] [--json]
 """
 
 from __future__ import annotations
@@ -114,6 +114,14 @@ def pct(values: list[float], q: float) -> float:
 
 def log(msg: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stopwatch(times: dict[str, float], step: str) -> Iterator[None]:
+    """times[step] = the block's wall-clock seconds (left unset if the block raises): one way to time a step."""
+    t = time.perf_counter()
+    yield
+    times[step] = time.perf_counter() - t
 
 
 def _free_port() -> int:
@@ -434,9 +442,8 @@ def generate(url: str, schema: str, n: int) -> dict[str, float]:
         nv, _nd = _helper_tables(conn)
         clerk = conn.execute(text("SELECT id FROM users WHERE username = 'clerk'")).scalar_one()
         bureau = conn.execute(text("SELECT id FROM org_units WHERE code = 'xfj'")).scalar_one()
-        t = time.perf_counter()
-        aside = set_aside_indexes(conn, schema)
-        times["drop_indexes"] = time.perf_counter() - t
+        with stopwatch(times, "drop_indexes"):
+            aside = set_aside_indexes(conn, schema)
         steps: tuple[tuple[str, str, dict[str, Any]], ...] = (
             (
                 "petitions",
@@ -456,29 +463,28 @@ def generate(url: str, schema: str, n: int) -> dict[str, float]:
             ("events", EVENTS_SQL, {"clerk": clerk}),
         )
         for name, sql, params in steps:
-            t = time.perf_counter()
-            for lo in range(1, n + 1, CHUNK):
-                hi = min(lo + CHUNK - 1, n)
-                conn.execute(text(sql), params | {"lo": lo, "hi": hi})
-                if n > CHUNK:
-                    log(f"  {name}: {hi:,}/{n:,}")
-            times[name] = time.perf_counter() - t
-        t = time.perf_counter()
-        for table in ("petitions", "petitioners"):
-            conn.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-            )
-        for statement in aside.statements:
-            conn.execute(text(statement))
-        times["indexes_and_keys"] = time.perf_counter() - t
-        t = time.perf_counter()
-        conn.execute(text("VACUUM (ANALYZE)"))
-        times["vacuum_analyze"] = time.perf_counter() - t
+            with stopwatch(times, name):
+                for lo in range(1, n + 1, CHUNK):
+                    hi = min(lo + CHUNK - 1, n)
+                    conn.execute(text(sql), params | {"lo": lo, "hi": hi})
+                    if n > CHUNK:
+                        log(f"  {name}: {hi:,}/{n:,}")
+        with stopwatch(times, "indexes_and_keys"):
+            for table in ("petitions", "petitioners"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+                )
+            for statement in aside.statements:
+                conn.execute(text(statement))
+        with stopwatch(times, "vacuum_analyze"):
+            conn.execute(text("VACUUM (ANALYZE)"))
     engine.dispose()
-    t = time.perf_counter()
-    rebuilt = rebuild_rollup(url)
-    if rebuilt:
-        times["rollup_rebuild"] = time.perf_counter() - t
+    with stopwatch(times, "rollup_rebuild"):
+        rebuilt = rebuild_rollup(url)
+    if not rebuilt:  # no roll-up slice in this checkout: nothing was rebuilt, so no figure
+        del times["rollup_rebuild"]
     return times
 
 
@@ -825,10 +831,10 @@ def prepare(base: str, schema: str, n: int, *, reuse: bool) -> tuple[str, dict[s
         log(f"{schema}: reusing {n:,} petitions")
         return schema_url(base, schema), {}
     log(f"{schema}: creating schema and organisation")
-    t = time.perf_counter()
-    url = create_schema(base, schema)
-    load_organisation(url)
-    times = {"schema_and_org": time.perf_counter() - t}
+    times: dict[str, float] = {}
+    with stopwatch(times, "schema_and_org"):
+        url = create_schema(base, schema)
+        load_organisation(url)
     log(f"{schema}: generating {n:,} petitions")
     times |= generate(url, schema, n)
     times["total"] = sum(times.values())
@@ -884,6 +890,11 @@ def main() -> None:
     ap.add_argument("--baseline-rows", type=int, default=20_000)
     ap.add_argument("--reuse", action="store_true", help="keep an existing province schema of the right size")
     ap.add_argument("--keep", action="store_true", help="do not drop the schemas at the end")
+    ap.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="build (or keep) both schemas and stop: measure later with --reuse (implies --keep)",
+    )
     ap.add_argument("--county", type=int, default=7, help="the county whose users read (0 = the demo county)")
     ap.add_argument("--n", type=int, default=30, help="requests per read")
     ap.add_argument("--slow-n", type=int, default=5, help="requests per read slower than 1 s")
@@ -904,6 +915,11 @@ def main() -> None:
         url, results["baseline_generation"] = prepare(
             args.db, base_schema, args.baseline_rows, reuse=args.reuse
         )
+        if args.generate_only:
+            args.keep = True
+            _, results["generation"] = prepare(args.db, big_schema, n, reuse=args.reuse)
+            print(f"generated; measure with --reuse --scale {args.scale}: {results['generation']}")
+            return
         log("baseline: measuring")
         results["baseline"] = run_schema(url, tmp / "baseline", args, args.baseline_rows)
         url, results["generation"] = prepare(args.db, big_schema, n, reuse=args.reuse)

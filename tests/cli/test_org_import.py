@@ -16,8 +16,8 @@ from tests.conftest import make_settings
 from xinfang.administration.organisation import template, to_xlsx
 from xinfang.cli import build_app
 from xinfang.dispatch.engine import base_pipeline, shipped_pipeline
-from xinfang.org.loader import org_specs
 from xinfang.org.geography import county_name
+from xinfang.org.loader import org_specs
 from xinfang.org.models import OrgUnit
 from xinfang.org.service import upsert_org_units
 from xinfang.runtime import Runtime

@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from xinfang.cases.enums import OrgKind
 from xinfang.errors import InvalidInput
 from xinfang.intake.files import read_table
+from xinfang.intake.report import FileImportReport
 from xinfang.org.geography import national_names
 from xinfang.org.models import OrgUnit
 from xinfang.org.service import OrgSpec, upsert_org_units
@@ -95,10 +96,12 @@ class Issue:
         where = self.sheet + (f"第{self.row}{word}" if self.row is not None else "")
         return f"{where}{f'【{self.column}】' if self.column else ''}:{self.message}"
 
+    def to_dict(self) -> dict[str, Any]:
+        return vars(self) | {"text": self.text()}
 
-@dataclass
-class OrgImportReport:
-    filename: str
+
+@dataclass(kw_only=True)
+class OrgImportReport(FileImportReport[Issue]):
     units: int = 0
     townships: int = 0
     villages: int = 0
@@ -107,17 +110,9 @@ class OrgImportReport:
     unchanged: int = 0
     not_in_file: int = 0
     county: str | None = None
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_dict(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
-            "filename": self.filename,
             "county": self.county,
             "units": self.units,
             "townships": self.townships,
@@ -126,24 +121,14 @@ class OrgImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "not_in_file": self.not_in_file,
-            "errors": [vars(e) | {"text": e.text()} for e in self.errors],
-            "warnings": [vars(w) | {"text": w.text()} for w in self.warnings],
         }
 
-    def summary(self) -> str:
-        if self.errors:
-            lines = [f"导入失败:{len(self.errors)} 处错误,整份文件未导入"]
-            lines += [f"  {e.text()}" for e in self.errors[:100]]
-            if len(self.errors) > 100:
-                lines.append(f"  …另有 {len(self.errors) - 100} 处错误")
-            return "\n".join(lines)
-        lines = [
+    def done_line(self) -> str:
+        return (
             f"导入完成:单位 {self.units} 个,乡镇 {self.townships} 个,村(社区){self.villages} 个;"
             f"新增 {self.created},更新 {self.updated},未变 {self.unchanged}"
             + (f";数据库中另有 {self.not_in_file} 个不在文件中,保持不变" if self.not_in_file else "")
-        ]
-        lines += [f"  提示:{w.text()}" for w in self.warnings[:20]]
-        return "\n".join(lines)
+        )
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
@@ -364,7 +349,11 @@ def validate(
             if known and row.values.get("name") and row.values["name"] != known:
                 warnings.append(Issue(row.sheet, row.number, "名称", f"全国区划表中 {county} 为“{known}”"))
             others = sorted(
-                {c[:6] for c, u in existing.items() if u.kind in (OrgKind.TOWNSHIP.value, OrgKind.COUNTY.value)}
+                {
+                    c[:6]
+                    for c, u in existing.items()
+                    if u.kind in (OrgKind.TOWNSHIP.value, OrgKind.COUNTY.value)
+                }
                 - {county}
             )
             if others:
@@ -376,7 +365,9 @@ def validate(
                         f"系统中已有其他县({'、'.join(others)})的乡镇,一套系统只载入一个县",
                     )
                 )
-            elif not duplicate(county, row, "区划代码") and not kind_clash(county, OrgKind.COUNTY, row, "区划代码"):
+            elif not duplicate(county, row, "区划代码") and not kind_clash(
+                county, OrgKind.COUNTY, row, "区划代码"
+            ):
                 # The county's own name is kept as a unit: the shipped national list names provinces and
                 # prefectures only, and reports must name the county that was imported.
                 spec = _division_spec(row, county, OrgKind.COUNTY, None, issues)

@@ -218,6 +218,7 @@ def import_file(
     db: DbOption = None,
 ) -> None:
     """Import petitions from CSV (UTF-8/GBK/GB18030) or XLSX: all rows or none; re-importing adds nothing."""
+    from xinfang.cli.imports import echo_report
     from xinfang.intake.importer import import_petitions
 
     rt = runtime_for(db)
@@ -234,12 +235,7 @@ def import_file(
             default_channel=channel,
             lenient_contacts=lenient_contacts,
         )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-    else:
-        typer.echo(report.summary())
-    if report.errors:
-        raise typer.Exit(2)
+    echo_report(report, as_json=as_json)
 
 
 @handles_errors

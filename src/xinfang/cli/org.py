@@ -5,7 +5,6 @@ Thin shell over xinfang.administration.organisation (format, validation and idem
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -27,22 +26,9 @@ def org_import(
 ) -> None:
     """导入单位与区划:全部校验通过才写入(逐行报告错误),按代码新增或更新,重复导入不产生变化;记入审计日志。"""
     from xinfang.administration.organisation import import_organisation
-    from xinfang.cli.admin import runtime_for
-    from xinfang.security.actors import SYSTEM
+    from xinfang.cli.imports import echo_report, import_as_system
 
-    rt = runtime_for(db)
-    try:
-        with rt.session() as session:
-            report = import_organisation(
-                session, actor=SYSTEM, data=file.read_bytes(), filename=file.name, now=rt.clock.now()
-            )
-            if not report.ok:
-                session.rollback()
-    finally:
-        rt.dispose()
-    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else report.summary())
-    if not report.ok:
-        raise typer.Exit(2)
+    echo_report(import_as_system(db, file, import_organisation), as_json=as_json)
 
 
 @org_app.command("export")

@@ -42,27 +42,16 @@ def import_cmd(
     db: DbOption = None,
 ) -> None:
     """Import a township's ledger sheet as the system: all rows or none; failing rows are listed (exit 2)."""
-    from xinfang.cli.admin import runtime_for
+    from xinfang.cli.imports import import_as_system
     from xinfang.prevention.importer import import_ledger
-    from xinfang.security.actors import SYSTEM
 
-    rt = runtime_for(db)
-    try:
-        with rt.session() as session:
-            report = import_ledger(
-                session, actor=SYSTEM, data=path.read_bytes(), filename=path.name, now=rt.clock.now()
-            )
-            if not report.ok:
-                session.rollback()
-                for e in report.errors[:100]:
-                    typer.echo(e.message, err=True)
-                typer.echo(f"导入失败:{len(report.errors)} 处错误,整份文件未导入", err=True)
-                raise typer.Exit(2)
-    finally:
-        rt.dispose()
-    typer.echo(
-        f"导入完成:共 {report.rows_total} 行,新增 {report.rows_added} 条,已存在 {report.rows_existing} 条"
-    )
+    report = import_as_system(db, path, import_ledger)
+    if not report.ok:
+        for e in report.errors[:100]:
+            typer.echo(e.message, err=True)
+        typer.echo(report.failure_line(), err=True)
+        raise typer.Exit(2)
+    typer.echo(report.done_line())
 
 
 @prevention_app.command("link")

@@ -10,9 +10,9 @@ source and external id, or by a content hash where the file has no id column.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from xinfang.cases.service import register_petition
 from xinfang.errors import InvalidInput
 from xinfang.intake.files import read_table
 from xinfang.intake.mapping import ColumnMapping, RowError, builtin_profiles, load_mapping, parse_rows
+from xinfang.intake.report import RowsImportReport
 from xinfang.org.models import OrgUnit
 from xinfang.runtime import Runtime
 from xinfang.security import audit
@@ -30,59 +31,32 @@ from xinfang.security.actors import Actor
 from xinfang.security.permissions import require
 
 
-@dataclass
-class ImportReport:
-    filename: str
+@dataclass(kw_only=True)
+class ImportReport(RowsImportReport[RowError]):
+    """A file of petitions: the feed it came from and how it was decoded, and the batch that now holds its rows."""
+
     source: str
     encoding: str | None
-    rows_total: int
-    rows_added: int = 0
-    rows_existing: int = 0
     batch_id: int | None = None
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    error_lines: ClassVar[int] = 50
 
-    def to_dict(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
-            "filename": self.filename,
             "source": self.source,
             "encoding": self.encoding,
-            "rows_total": self.rows_total,
-            "rows_added": self.rows_added,
-            "rows_existing": self.rows_existing,
+            **self.row_figures(),
             "batch_id": self.batch_id,
-            "errors": [_issue_dict(e) for e in self.errors],
-            "warnings": [_issue_dict(w) for w in self.warnings],
         }
 
-    def summary(self) -> str:
-        if self.errors:
-            lines = [f"导入失败:{len(self.errors)} 处错误,整份文件未导入(共 {self.rows_total} 行)"]
-            lines += [f"  {e.message}" for e in self.errors[:50]]
-            if len(self.errors) > 50:
-                lines.append(f"  …另有 {len(self.errors) - 50} 处错误")
-            return "\n".join(lines)
-        lines = [
+    def failure_line(self) -> str:
+        return f"{super().failure_line()}(共 {self.rows_total} 行)"
+
+    def done_line(self) -> str:
+        return (
             f"导入完成:共 {self.rows_total} 行,新增 {self.rows_added} 件,已存在 {self.rows_existing} 件"
             f"(编码 {self.encoding or 'xlsx'},来源 {self.source})"
-        ]
-        lines += [f"  提示:{w.message}" for w in self.warnings[:20]]
-        return "\n".join(lines)
-
-
-def _issue_dict(issue: RowError) -> dict[str, Any]:
-    return {
-        "row": issue.row_number,
-        "field": issue.field,
-        "column": issue.column,
-        "code": issue.code,
-        "message": issue.message,
-    }
+        )
 
 
 def resolve_mapping(profile: str) -> ColumnMapping:
@@ -195,8 +169,7 @@ def import_petitions(
             import_batch_id=batch.id,
             dedup_by_content=True,
         )
-        report.rows_added += created
-        report.rows_existing += not created
+        report.count(created)
     batch.rows_added = report.rows_added
     report.batch_id = batch.id
     audit.record(

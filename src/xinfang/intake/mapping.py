@@ -372,6 +372,18 @@ class RowError:
     column: str | None = None
     code: str = "invalid"
 
+    def text(self) -> str:
+        return self.message  # it names the row already
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row_number,
+            "field": self.field,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+        }
+
 
 @dataclass(frozen=True)
 class ParsedRow:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -31,6 +32,9 @@ from xinfang.security.actors import Actor, actor_for
 from xinfang.security.crypto import KeyRing
 from xinfang.security.models import AuthToken, TotpCredential
 from xinfang.security.permissions import require
+
+if TYPE_CHECKING:
+    from xinfang.runtime import Runtime
 
 # A half-way token lives long enough to open the phone app and type, not for a whole working day.
 CODE_STEP_TTL = timedelta(minutes=5)
@@ -57,6 +61,7 @@ class Enrolment:
 class SignIn:
     token: str
     stage: str
+    ttl: timedelta  # how long the token lives: the page's cookie lasts as long
 
 
 def required_for(user: User, required_roles: Collection[str]) -> bool:
@@ -139,6 +144,11 @@ def confirm_enrolment(session: Session, *, keyring: KeyRing, user: User, code: s
     _audit(session, user, "totp.enrol", now)
 
 
+def is_locked(user: User, now: datetime) -> bool:
+    """Wrong passwords and wrong codes run the same lockout."""
+    return bool(user.locked_until and user.locked_until > now)
+
+
 def _check_code(
     session: Session, *, keyring: KeyRing, user: User, code: str, now: datetime, during: str
 ) -> bool:
@@ -149,7 +159,7 @@ def _check_code(
     step = totp.matching_step(keyring.decrypt(cred.secret_enc), code, now=now, after_step=cred.last_step)
     if step is None:
         org_service.count_failure(user, now)
-        locked = bool(user.locked_until and user.locked_until > now)
+        locked = is_locked(user, now)
         _audit(session, user, "totp.failed_code", now, during=during, **({"locked": True} if locked else {}))
         return False
     cred.last_step = step
@@ -225,16 +235,40 @@ def sign_in(
             if not code_later:
                 raise AuthenticationFailed("请输入动态验证码", code="auth.totp_required")
             token = org_service.issue_token(session, user=user, now=now, ttl=CODE_STEP_TTL, stage=STAGE_TOTP)
-            return SignIn(token, STAGE_TOTP)
+            return SignIn(token, STAGE_TOTP, CODE_STEP_TTL)
         if not _check_code(session, keyring=keyring, user=user, code=code, now=now, during="login"):
             raise AuthenticationFailed("动态验证码错误或已使用", code="auth.totp_invalid")
         org_service.clear_failures(user)
-        return SignIn(org_service.issue_token(session, user=user, now=now, ttl=ttl), STAGE_FULL)
+        return SignIn(org_service.issue_token(session, user=user, now=now, ttl=ttl), STAGE_FULL, ttl)
     org_service.clear_failures(user)
     if required_for(user, required_roles):
         token = org_service.issue_token(session, user=user, now=now, ttl=ENROL_TTL, stage=STAGE_ENROL)
-        return SignIn(token, STAGE_ENROL)
-    return SignIn(org_service.issue_token(session, user=user, now=now, ttl=ttl), STAGE_FULL)
+        return SignIn(token, STAGE_ENROL, ENROL_TTL)
+    return SignIn(org_service.issue_token(session, user=user, now=now, ttl=ttl), STAGE_FULL, ttl)
+
+
+def sign_in_with(
+    session: Session,
+    runtime: Runtime,
+    *,
+    username: str,
+    password: str,
+    code: str | None,
+    code_later: bool = False,
+) -> SignIn:
+    """`sign_in` under this deployment's keys, TOTP policy and token lifetime: the API's token and the page's form
+    are two doors to one login, so they cannot drift apart on who must give a code."""
+    return sign_in(
+        session,
+        username=username,
+        password=password,
+        code=code,
+        now=runtime.clock.now(),
+        keyring=runtime.keyring,
+        required_roles=runtime.settings.totp_required_roles,
+        ttl=runtime.token_ttl,
+        code_later=code_later,
+    )
 
 
 def complete_with_code(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from xinfang.errors import InvalidInput
 from xinfang.intake.files import CellValue, read_table
 from xinfang.intake.importer import division_names
 from xinfang.intake.mapping import RowError, parse_datetime, resolve_division
+from xinfang.intake.report import RowsImportReport
 from xinfang.prevention.ledger import STATUS_BY_LABEL, LedgerEntryIn, create_entry, split_parties
 from xinfang.security import audit
 from xinfang.security.actors import Actor
@@ -79,38 +80,19 @@ def resolve_columns(
     return resolved
 
 
-@dataclass
-class LedgerImportReport:
-    filename: str
-    rows_total: int
-    rows_added: int = 0
-    rows_existing: int = 0
-    errors: list[RowError] = field(default_factory=list)
+@dataclass(kw_only=True)
+class LedgerImportReport(RowsImportReport[RowError]):
+    """A township's ledger sheet, with the header that fed each field (sheets name their columns many ways)."""
+
     columns: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    warnings_in_json: ClassVar[bool] = False  # the ledger import refuses or takes a row, never half-takes it
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "filename": self.filename,
-            "rows_total": self.rows_total,
-            "rows_added": self.rows_added,
-            "rows_existing": self.rows_existing,
-            "columns": self.columns,
-            "errors": [
-                {
-                    "row": e.row_number,
-                    "field": e.field,
-                    "column": e.column,
-                    "code": e.code,
-                    "message": e.message,
-                }
-                for e in self.errors
-            ],
-        }
+    def figures(self) -> dict[str, Any]:
+        return {**self.row_figures(), "columns": self.columns}
+
+    def done_line(self) -> str:
+        return f"导入完成:共 {self.rows_total} 行,新增 {self.rows_added} 条,已存在 {self.rows_existing} 条"
 
 
 def _cell(row: Mapping[str, CellValue], columns: dict[str, str], target: str) -> CellValue:
@@ -259,8 +241,7 @@ def import_ledger(
         entry, created = create_entry(
             session, actor=actor, data=data_in, now=now, source="import", is_demo=is_demo
         )
-        report.rows_added += created
-        report.rows_existing += not created
+        report.count(created)
         if created and extra:
             entry.status = extra.get("status", entry.status)
             entry.outcome = extra.get("outcome")

@@ -120,7 +120,7 @@ async def import_entries(
     if not report.ok:
         session.rollback()
         raise InvalidInput(
-            f"导入失败:{len(report.errors)} 处错误,整份文件未导入",
+            report.failure_line(),
             code="prevention.import_failed",
             report=report.to_dict(),
         )

@@ -78,18 +78,8 @@ def login_for_token(
     `auth.totp_required`; a wrong or already used code is 401 `auth.totp_invalid` and counts toward the lockout like
     a wrong password (locked: 423 `auth.locked`).
     """
-    now = runtime.clock.now()
     try:
-        result = second_factor.sign_in(
-            session,
-            username=username,
-            password=password,
-            code=totp,
-            now=now,
-            keyring=runtime.keyring,
-            required_roles=runtime.settings.totp_required_roles,
-            ttl=runtime.token_ttl,
-        )
+        result = second_factor.sign_in_with(session, runtime, username=username, password=password, code=totp)
     except AuthenticationFailed:
         session.commit()  # keep the failed-login count (and the audit of a wrong code)
         raise

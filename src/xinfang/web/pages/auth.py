@@ -55,18 +55,9 @@ def login_submit(
 ) -> Response:
     """The password; then, for a user with the TOTP second factor, the code form (/login/totp), and for a role that
     must use it but has not set it up, the account page (/account) before anything else."""
-    now = runtime.clock.now()
     try:
-        result = second_factor.sign_in(
-            session,
-            username=username,
-            password=password,
-            code=None,
-            now=now,
-            keyring=runtime.keyring,
-            required_roles=runtime.settings.totp_required_roles,
-            ttl=runtime.token_ttl,
-            code_later=True,
+        result = second_factor.sign_in_with(
+            session, runtime, username=username, password=password, code=None, code_later=True
         )
     except AuthenticationFailed as exc:
         session.commit()
@@ -75,10 +66,7 @@ def login_submit(
         return response
     session.commit()
     target = {STAGE_TOTP: "/login/totp", STAGE_ENROL: "/account"}.get(result.stage, "/")
-    ttl = {STAGE_TOTP: second_factor.CODE_STEP_TTL, STAGE_ENROL: second_factor.ENROL_TTL}.get(
-        result.stage, runtime.token_ttl
-    )
-    return set_session_cookie(RedirectResponse(target, status_code=303), result.token, runtime, ttl)
+    return set_session_cookie(RedirectResponse(target, status_code=303), result.token, runtime, result.ttl)
 
 
 def set_session_cookie(response: Response, token: str, runtime: Runtime, ttl: timedelta) -> Response:
@@ -131,7 +119,7 @@ def totp_submit(
             session, keyring=runtime.keyring, row=row, user=user, code=code, now=now, ttl=runtime.token_ttl
         )
     except AuthenticationFailed as exc:
-        locked = user.locked_until is not None and user.locked_until > now
+        locked = second_factor.is_locked(user, now)
         if locked:
             org_service.revoke_token(session, token=token, now=now)
         session.commit()
