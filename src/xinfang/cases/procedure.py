@@ -108,6 +108,20 @@ def take_action(
     ctx: ProcedureContext,
 ) -> Petition:
     petition = lock_petition(session, petition_id)
+    return act_on(session, actor=actor, petition=petition, action=action, payload=payload, now=now, ctx=ctx)
+
+
+def act_on(
+    session: Session,
+    *,
+    actor: Actor,
+    petition: Petition,
+    action: str,
+    payload: Mapping[str, Any] | None,
+    now: datetime,
+    ctx: ProcedureContext,
+) -> Petition:
+    """One step on a petition the caller holds: locked by take_action, or created in the caller's transaction."""
     require_petition_visible(actor, petition)
     step = workflow.step_for(action)
     today = local_date(now)
@@ -330,6 +344,16 @@ def _notify_user(
 # ---- clocks ---------------------------------------------------------------------------------------------------
 
 
+def _bureau(session: Session) -> OrgUnit | None:
+    """The county bureau, looked up once per session: every forward opens a clock bound to it."""
+    unit = session.info.get("bureau_unit")
+    if unit is None:
+        unit = session.execute(select(OrgUnit).where(OrgUnit.code == BUREAU_CODE)).scalar_one_or_none()
+        if unit is not None:
+            session.info["bureau_unit"] = unit
+    return unit
+
+
 def _clock_unit(rule: Rule, petition: Petition, session: Session) -> OrgUnit | None:
     """The body a clock binds (relationships, not ids: a unit set in this step has no id on the petition yet)."""
     if STATUTORY[rule].binds_petitioner:
@@ -337,7 +361,7 @@ def _clock_unit(rule: Rule, petition: Petition, session: Session) -> OrgUnit | N
     if rule in (Rule.REVIEW, Rule.RECHECK):
         return petition.reviewing_unit
     if rule == Rule.FORWARD:
-        return session.execute(select(OrgUnit).where(OrgUnit.code == BUREAU_CODE)).scalar_one_or_none()
+        return _bureau(session)
     return petition.department
 
 

@@ -9,10 +9,13 @@ flush with such a character is refused with 422 (`text.unstorable_character`), o
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 
 from xinfang.errors import InvalidInput
 
@@ -33,15 +36,46 @@ def _unstorable(value: Any, depth: int = 0) -> bool:
 
 
 def _check(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in (*session.new, *session.dirty):
+    for obj in session.new:
         state = inspect(obj)
-        for attr in state.mapper.column_attrs:
-            if _unstorable(state.dict.get(attr.key)):
-                raise InvalidInput(
-                    "文本中含有无法保存的字符(NUL 或不成对的代理项)",
-                    code="text.unstorable_character",
-                    field=attr.key,
-                )
+        _check_values(state.dict, _text_keys(state.mapper))
+    for obj in session.dirty:
+        state = inspect(obj)
+        changed = state.committed_state  # only what this unit of work set; loaded values were stored already
+        if changed:
+            _check_values(state.dict, [k for k in _text_keys(state.mapper) if k in changed])
+
+
+def _check_values(values: dict[str, Any], keys: Any) -> None:
+    for key in keys:
+        value = values.get(key)
+        if value is None:
+            continue
+        # Strings, the common case, without a call: intake flushes thousands of values.
+        bad = _UNSTORABLE.search(value) is not None if value.__class__ is str else _unstorable(value)
+        if bad:
+            raise InvalidInput(
+                "文本中含有无法保存的字符(NUL 或不成对的代理项)",
+                code="text.unstorable_character",
+                field=key,
+            )
+
+
+_NEVER_TEXT = (int, float, bool, bytes, datetime, date, Decimal)
+
+
+@cache
+def _text_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """The column attributes that can hold text: all but numbers, dates and bytes (JSON and custom types count)."""
+    keys = []
+    for attr in mapper.column_attrs:
+        try:
+            python_type = attr.columns[0].type.python_type
+        except NotImplementedError:
+            python_type = object
+        if not (isinstance(python_type, type) and issubclass(python_type, _NEVER_TEXT)):
+            keys.append(attr.key)
+    return tuple(keys)
 
 
 def install(factory: sessionmaker[Session]) -> None:
