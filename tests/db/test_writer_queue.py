@@ -4,6 +4,10 @@ transaction that ends any way at all — commit, rollback, a connection handed b
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -93,4 +97,50 @@ def test_an_invalidated_connection_frees_the_turn(tmp_path: Path) -> None:
             c.execute(text("INSERT INTO t VALUES (2)"))
 
     assert _finishes(committing)
+    engine.dispose()
+
+
+def test_the_turn_is_a_lock_on_a_file_beside_the_database(tmp_path: Path) -> None:
+    """Another process sees the turn taken: it is an flock on `<database>.writer-lock`, held for the transaction."""
+    engine = _engine(tmp_path)
+    lock_file = tmp_path / "queue.db.writer-lock"
+
+    def locked_elsewhere() -> bool:
+        fd = os.open(lock_file, os.O_RDWR)  # a separate open file description, as another process has
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert locked_elsewhere()
+    assert not locked_elsewhere()
+    engine.dispose()
+
+
+def test_two_processes_write_concurrently(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    script = (
+        "import sys, threading\n"
+        "from sqlalchemy import text\n"
+        "from xinfang.store.db import make_engine\n"
+        "e = make_engine(sys.argv[1])\n"
+        "def w(i):\n"
+        "    for j in range(20):\n"
+        "        with e.begin() as c:\n"
+        "            c.execute(text('INSERT INTO t VALUES (:n)'), {'n': int(sys.argv[2]) * 1000 + i * 100 + j})\n"
+        "ts = [threading.Thread(target=w, args=(i,)) for i in range(4)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+    )
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    procs = [subprocess.Popen([sys.executable, "-c", script, url, str(k)]) for k in (1, 2)]
+    assert [p.wait(120) for p in procs] == [0, 0]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(DISTINCT n) FROM t")).scalar_one() == 160
     engine.dispose()

@@ -6,13 +6,17 @@ loss; foreign keys are on and a busy timeout lets concurrent writers queue inste
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -20,7 +24,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        _WriterQueue().install(engine)
+        _WriterQueue(_writer_lock_path(url)).install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -36,43 +40,79 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class _WriterQueue:
-    """SQLite transactions of one process take turns in a queue before asking SQLite for the write lock.
+    """SQLite write transactions take turns in a queue before asking SQLite for the write lock.
 
     Let SQLAlchemy, not the sqlite3 module, decide when transactions begin: BEGIN IMMEDIATE takes the write lock up
     front, so two writers never deadlock upgrading a read lock. But SQLite's busy handler polls, sleeping up to
-    100 ms between tries, and grants the lock to whoever polls first: with a dozen threads waiting, some wait for
-    seconds while the lock sits free (the p99 of the load benchmark). Here a process's threads wait on a semaphore,
-    woken the moment the previous transaction ends, so only one thread per process polls SQLite.
+    100 ms between tries, and grants the lock to whoever polls first: with a dozen waiting threads in two server
+    processes, some waited seconds while the lock sat free (the p99 of bench/load.py). Here the threads of a
+    process wait on a semaphore, woken as soon as the previous transaction ends, and the one thread per process at
+    the head of its queue takes an exclusive lock on a file beside the database, polled every half millisecond, so
+    the turn passes between processes at once too. A crashed process's file lock goes with it.
     """
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    def __init__(self, lock_path: Path | None, timeout: float = 30.0) -> None:
         self._turn = threading.BoundedSemaphore(1)
         self._timeout = timeout
         self._holders: set[Connection] = set()  # the connection whose transaction has the turn (one at most)
+        self._lock_path = lock_path
+        self._fd: int | None = None
 
     def install(self, engine: Engine) -> None:
         # Every end of a transaction reaches one of these: Connection.close() and an invalidated connection roll
-        # back through the Connection, and its events fire then too.
+        # back through the Connection, and its events fire then too. (They fire just before the COMMIT or
+        # ROLLBACK itself: the next writer's BEGIN IMMEDIATE may wait the millisecond that takes, in SQLite.)
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._end)
         event.listen(engine, "rollback", self._end)
 
     def _begin(self, conn: Connection) -> None:
+        deadline = time.monotonic() + self._timeout
         if not self._turn.acquire(timeout=self._timeout):
             raise sqlite3.OperationalError("database is locked (waited for the other transactions)")
-        self._holders.add(conn)
         try:
+            self._lock_file(deadline)
+            self._holders.add(conn)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            self._end(conn)
+            if conn in self._holders:
+                self._end(conn)
+            else:
+                self._turn.release()
             raise
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._lock_path is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(
+                        "database is locked (another process kept its turn)"
+                    ) from None
+                time.sleep(0.0005)
 
     def _end(self, conn: Connection) -> None:
         try:
             self._holders.remove(conn)
         except KeyError:  # a rollback with no transaction begun, or a second end of the same one
             return
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._turn.release()
+
+
+def _writer_lock_path(url: str) -> Path | None:
+    """The file beside a SQLite database file that writers lock; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".writer-lock")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
