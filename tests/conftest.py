@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from xinfang.cases.enums import Role
 from xinfang.clock import FixedClock
 from xinfang.config import Settings
+from xinfang.org import geography
 from xinfang.org.loader import org_specs
 from xinfang.org.models import OrgUnit, User
 from xinfang.org.service import upsert_org_units
@@ -45,6 +46,10 @@ USERS = (
     ("leader", "test-leader-1", Role.LEADER, "xfj"),
 )
 PASSWORDS = {u: p for u, p, _r, _c in USERS}
+
+# Tests reuse one PostgreSQL URL for databases of different content (truncated between tests, outside the ORM):
+# the org stamp is read every time. tests/db/test_geography_stamp.py covers the trusted interval itself.
+geography.STAMP_TTL_SECONDS = 0.0
 
 
 def _pg_url() -> str | None:

@@ -29,6 +29,7 @@ from xinfang.cases.workflow import Action, CaseContext, Transition
 from xinfang.clock import local_date
 from xinfang.errors import InvalidInput, NotFound, PermissionDenied
 from xinfang.org.models import OrgUnit, User
+from xinfang.org.service import find_unit
 from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.permissions import require_petition_visible, sees_everything
@@ -195,7 +196,7 @@ def _require_unit(action: Action, petition: Petition, actor: Actor) -> None:
 
 
 def _unit_by_code(session: Session, code: str, *, what: str) -> OrgUnit:
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    unit = find_unit(session, code)
     if unit is None or unit.kind == OrgKind.VILLAGE:
         raise InvalidInput(f"未知的{what}:{code}", code="workflow.unknown_unit", unit=code)
     return unit
@@ -348,7 +349,7 @@ def _bureau(session: Session) -> OrgUnit | None:
     """The county bureau, looked up once per session: every forward opens a clock bound to it."""
     unit = session.info.get("bureau_unit")
     if unit is None:
-        unit = session.execute(select(OrgUnit).where(OrgUnit.code == BUREAU_CODE)).scalar_one_or_none()
+        unit = find_unit(session, BUREAU_CODE)
         if unit is not None:
             session.info["bureau_unit"] = unit
     return unit

@@ -27,6 +27,7 @@ from xinfang.cases.workflow import REGISTRATION_OPENS
 from xinfang.clock import ensure_aware, local_date
 from xinfang.errors import InvalidInput, NotFound
 from xinfang.org.models import OrgUnit
+from xinfang.org.service import find_unit
 from xinfang.security import audit
 from xinfang.security.actors import Actor
 from xinfang.security.crypto import KeyRing
@@ -229,7 +230,7 @@ def _redact_personal_numbers(petition: Petition, keyring: KeyRing) -> None:
 
 
 def _unit(session: Session, code: str) -> OrgUnit:
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    unit = find_unit(session, code)
     if unit is None:
         raise InvalidInput(f"未知单位代码 {code}", code="org.unknown_unit", unit=code)
     return unit

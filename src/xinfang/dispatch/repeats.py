@@ -319,7 +319,9 @@ def recognise_final_repeat(session: Session, *, petition: Petition, now: datetim
         select(Petition.id).where(Petition.status == "recheck_replied"),
         select(Event.petition_id).where(Event.kind == "recheck_reply"),
     ).subquery()
-    people = _person_matches(session, petition=petition, among=Petition.id.in_(select(final_ids.c[0])))
+    # Other petitions only: what this transaction has pending (clocks, events) need not be flushed to ask.
+    with session.no_autoflush:
+        people = _person_matches(session, petition=petition, among=Petition.id.in_(select(final_ids.c[0])))
     if not people:
         return None
     signature = hasher().signature(petition_text(petition.title, petition.body))

@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from xinfang.cases.enums import OrgKind
@@ -59,18 +60,10 @@ def read_geography(session: Session) -> Geography:
     everywhere at once. A province holds tens of thousands of units: fetching and hashing them per request cost
     ~190 ms, so one aggregate row (count, highest id, sum of ORM revisions, total name lengths) stamps the table
     and the rows are read again only when the stamp changes. The stamp is per database content, not per process,
-    so every instance agrees; an edit outside the ORM that keeps all five figures would go unseen until restart."""
-    stamp = tuple(
-        session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.max(OrgUnit.id), 0),
-                func.coalesce(func.sum(OrgUnit.revision), 0),
-                func.coalesce(func.sum(func.length(OrgUnit.name)), 0),
-                func.coalesce(func.sum(func.length(func.coalesce(OrgUnit.short_name, ""))), 0),
-            ).where(OrgUnit.kind.in_(_KINDS))
-        ).one()
-    )
+    so every instance agrees; an edit outside the ORM that keeps all five figures would go unseen until restart.
+    A process trusts the stamp it read for STAMP_TTL_SECONDS (the aggregate scans the table), except that its own
+    committed changes to units are seen at once: another instance's import applies here within that second."""
+    stamp = _stamp(session)
     with _cache_lock:
         cached = _cache.get(stamp)
     if cached is not None:
@@ -85,6 +78,55 @@ def read_geography(session: Session) -> Geography:
 
 _cache: dict[tuple[Any, ...], Geography] = {}
 _cache_lock = threading.Lock()
+
+STAMP_TTL_SECONDS = 1.0  # tests that switch databases under one URL set 0
+_recent: dict[str, tuple[float, int, tuple[Any, ...]]] = {}  # database URL -> (read at, generation, stamp)
+_generation = 0  # bumped when this process commits a change to org units
+_ORG_WRITTEN = "xinfang.org_written"  # session.info flag: this transaction flushed a change to a unit
+
+
+def _stamp(session: Session) -> tuple[Any, ...]:
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    own_changes = bool(
+        session.info.get(_ORG_WRITTEN)
+    )  # this transaction's uncommitted units: read, keep private
+    seen = _recent.get(key)
+    if not own_changes and seen is not None and seen[1] == _generation and now - seen[0] < STAMP_TTL_SECONDS:
+        return seen[2]
+    generation = _generation
+    stamp = tuple(
+        session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.max(OrgUnit.id), 0),
+                func.coalesce(func.sum(OrgUnit.revision), 0),
+                func.coalesce(func.sum(func.length(OrgUnit.name)), 0),
+                func.coalesce(func.sum(func.length(func.coalesce(OrgUnit.short_name, ""))), 0),
+            ).where(OrgUnit.kind.in_(_KINDS))
+        ).one()
+    )
+    if not own_changes:
+        _recent[key] = (now, generation, stamp)
+    return stamp
+
+
+@event.listens_for(Session, "after_flush")
+def _note_org_write(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, OrgUnit) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_ORG_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _org_committed(session: Session) -> None:
+    global _generation
+    if session.info.pop(_ORG_WRITTEN, False):
+        _generation += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _org_rolled_back(session: Session) -> None:
+    session.info.pop(_ORG_WRITTEN, None)
 
 
 def _read_rows(session: Session) -> Geography:

@@ -60,8 +60,21 @@ def upsert_org_units(session: Session, specs: Iterable[OrgSpec]) -> int:
     return created
 
 
+def find_unit(session: Session, code: str) -> OrgUnit | None:
+    """The unit with this code, or None.
+
+    Without autoflush unless the session holds new units: units are written by upsert_org_units, which flushes, so
+    a lookup has nothing of its own to flush, and flushing the caller's pending petition data at every lookup cost
+    intake a unit of work each time."""
+    query = select(OrgUnit).where(OrgUnit.code == code)
+    if any(isinstance(obj, OrgUnit) for obj in session.new):
+        return session.execute(query).scalar_one_or_none()
+    with session.no_autoflush:
+        return session.execute(query).scalar_one_or_none()
+
+
 def get_unit_by_code(session: Session, code: str) -> OrgUnit:
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    unit = find_unit(session, code)
     if unit is None:
         raise NotFound(f"未知单位代码 {code}", code="org.unknown_unit", unit=code)
     return unit

@@ -25,6 +25,7 @@ from xinfang.cases.workflow import Action, Transition
 from xinfang.clock import local_date
 from xinfang.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinfang.org.models import OrgUnit
+from xinfang.org.service import find_unit
 from xinfang.prevention.models import JointMeeting, JointTask
 from xinfang.security import audit
 from xinfang.security.actors import Actor
@@ -53,7 +54,7 @@ class MeetingIn(BaseModel):
 
 
 def _unit(session: Session, code: str) -> OrgUnit:
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    unit = find_unit(session, code)
     if unit is None or unit.kind == OrgKind.VILLAGE:
         raise InvalidInput(f"未知的单位:{code}", code="joint.unknown_unit", unit=code)
     return unit

@@ -22,6 +22,7 @@ from xinfang.cases.models import Notification
 from xinfang.clock import local_date
 from xinfang.errors import InvalidInput, NotFound, PermissionDenied
 from xinfang.org.models import OrgUnit
+from xinfang.org.service import find_unit
 from xinfang.prevention.models import LedgerEntry, MediationStep
 from xinfang.security import audit
 from xinfang.security.actors import Actor
@@ -120,7 +121,7 @@ def dedup_key(data: LedgerEntryIn) -> str:
 
 
 def _place(session: Session, code: str) -> OrgUnit:
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    unit = find_unit(session, code)
     if unit is None or unit.kind not in (OrgKind.TOWNSHIP, OrgKind.VILLAGE):
         raise InvalidInput(f"未知的乡镇或村:{code}", code="prevention.unknown_place", division_code=code)
     return unit
