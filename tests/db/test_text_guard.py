@@ -45,3 +45,20 @@ def test_a_new_row_is_checked_and_clean_changes_pass(runtime: Runtime) -> None:
         unit.name = "改名后的单位"
     with runtime.session() as s:
         assert s.get(OrgUnit, unit_id).name == "改名后的单位"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("value", "unstorable"),
+    [
+        ({"a": ["b", {"c": "含\x00"}]}, True),
+        ({"\ud800": 1}, True),  # in a key
+        ([1, 2.5, None, True, "\\u0000 typed literally"], False),  # a backslash and five characters: storable
+        ({"note": "\\u0000", "bad": "\x00"}, True),  # both: the walk decides
+        ("plain", False),
+        (12, False),
+    ],
+)
+def test_json_values_are_judged_on_their_characters(value: object, unstorable: bool) -> None:
+    from xinfang.store.text_guard import _unstorable
+
+    assert _unstorable(value) is unstorable

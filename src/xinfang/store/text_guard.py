@@ -8,6 +8,7 @@ flush with such a character is refused with 422 (`text.unstorable_character`), o
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,15 +24,33 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _MAX_DEPTH = 20
 
 
-def _unstorable(value: Any, depth: int = 0) -> bool:
+def _unstorable(value: Any) -> bool:
+    """Does a value (a string, or JSON: dicts and lists) hold a character neither database can store?
+
+    JSON is checked on its serialisation, in C: lone surrogates pass through json.dumps as they are, NUL comes out
+    escaped as \\u0000, which a string holding a literal backslash-u0000 also produces, so that case is walked."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if not isinstance(value, dict | list | tuple):
+        return False
+    try:
+        dumped = json.dumps(value, ensure_ascii=False, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        return _walk(value)
+    if _UNSTORABLE.search(dumped) is not None:
+        return True
+    return "\\u0000" in dumped and _walk(value)
+
+
+def _walk(value: Any, depth: int = 0) -> bool:
     if isinstance(value, str):
         return _UNSTORABLE.search(value) is not None
     if depth >= _MAX_DEPTH:
         return False
     if isinstance(value, dict):
-        return any(_unstorable(k, depth + 1) or _unstorable(v, depth + 1) for k, v in value.items())
+        return any(_walk(k, depth + 1) or _walk(v, depth + 1) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(_unstorable(v, depth + 1) for v in value)
+        return any(_walk(v, depth + 1) for v in value)
     return False
 
 
