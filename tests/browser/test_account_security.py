@@ -46,7 +46,7 @@ def test_a_user_enables_the_second_factor_and_logs_in_with_a_code(
     page.wait_for_selector("#totp-secret")
     secret = page.inner_text("#totp-secret").replace(" ", "")
     assert page.inner_text("#totp-uri").startswith("otpauth://totp/")
-    s.shot("13-account-totp")
+    s.shot("16-account-totp")
     page.fill("#totp input[name=code]", _code(secret))
     page.click("#totp form[action='/account/totp/confirm'] button")
     page.wait_for_selector("p.note")
@@ -61,7 +61,7 @@ def test_a_user_enables_the_second_factor_and_logs_in_with_a_code(
     page.fill("input[name=code]", "000000" if _code(secret, +1) != "000000" else "111111")
     page.click("button[type=submit]")
     assert "动态验证码错误或已使用" in page.inner_text("p.error")
-    s.shot("14-login-totp")
+    s.shot("17-login-totp")
     page.fill(
         "input[name=code]", _code(secret, +1)
     )  # the confirming step is used up: the next one is in the window
