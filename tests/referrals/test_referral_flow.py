@@ -330,7 +330,7 @@ def test_stats_count_referrals_by_platform_status_and_outcome(
     client: TestClient, auth: Auth, new_petition, seeded: Runtime, clock: FixedClock, platforms
 ) -> None:
     a = refer(client, auth, new_petition(seed=1), "mediation")
-    refer(client, auth, new_petition(seed=2), "court", "立案")
+    b = refer(client, auth, new_petition(seed=2), "court", "立案")
     drain(make_test_worker(seeded), clock)
     med: FakePlatform = platforms["mediation"]
     body, headers = med.callback_request(a["reference"], "调解失败")
@@ -344,6 +344,25 @@ def test_stats_count_referrals_by_platform_status_and_outcome(
     empty = client.get("/api/referrals/stats?from=2026-05-01", headers=auth("leader")).json()
     assert empty["total"] == 0
     assert client.get("/api/referrals/stats", headers=auth("handler_rsj")).status_code == 403
+    # A township's user counts only the referrals of that township's petitions.
+    from xinfang.cases.enums import OrgKind, Role
+    from xinfang.cases.models import Petition
+    from xinfang.referrals.service import stats
+    from xinfang.security.actors import Actor
+
+    with seeded.session() as s:
+        s.get(Petition, a["petition_id"]).township_code = "350428101"  # type: ignore[union-attr]
+        s.get(Petition, b["petition_id"]).township_code = "350428102"  # type: ignore[union-attr]
+    with seeded.session() as s:
+
+        def township_user(code: str) -> Actor:
+            return Actor(user_id=999, username="t", role=Role.LEADER, org_unit_id=-1, org_code=code,
+                         org_kind=OrgKind.TOWNSHIP)  # fmt: skip
+
+        assert stats(s, actor=township_user("350428101"), start=None, end=None)["by_platform"] == {
+            "mediation": 1
+        }
+        assert stats(s, actor=township_user("350428103"), start=None, end=None)["total"] == 0
 
 
 def test_a_callback_that_is_not_even_json_is_refused_as_unsigned_first(client: TestClient, platforms) -> None:

@@ -1008,9 +1008,9 @@ def counts_query(start: datetime | None, end: datetime | None, *keys: Any) -> Se
 
 
 def stats(session: Session, *, actor: Actor, start: datetime | None, end: datetime | None) -> dict[str, Any]:
-    """Referrals made in [start, end): by platform, status and outcome (dashboards, accountability)."""
+    """Referrals made in [start, end) of the petitions the actor may see: by platform, status and outcome."""
     require(actor, "referral.stats")
-    q = counts_query(start, end)
+    q = scope_petitions(counts_query(start, end), actor)
     by_platform: dict[str, int] = {}
     by_status: dict[str, int] = {}
     by_outcome: dict[str, int] = {}
