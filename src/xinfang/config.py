@@ -5,6 +5,7 @@ This is the only module that reads os.environ.
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,22 @@ class Settings(BaseSettings):
         30, ge=1, description="done jobs are purged this many days after they finished (dead jobs are kept)"
     )
     job_purge_batch: int = Field(1000, ge=1, le=100_000, description="rows deleted per purge transaction")
+    # The daily and periodic tasks the worker runs itself (xinfang.ops.scheduled); times are China local time.
+    schedule_enabled: bool = Field(
+        True,
+        description="the worker runs the reminders, warning scan, review and polling below; false for a site "
+        "that runs the same CLI commands from cron instead (the purge of done jobs always runs)",
+    )
+    schedule_clocks_remind_at: time = Field(time(6, 30), description="daily `clocks remind`")
+    schedule_alerts_scan_at: time = Field(time(6, 40), description="daily `alerts scan` of the day before")
+    schedule_review_run_at: time = Field(time(6, 50), description="daily `review run`")
+    schedule_prevention_remind_at: time = Field(time(6, 55), description="daily `prevention remind`")
+    schedule_alerts_deliver_minutes: int = Field(
+        10, ge=1, le=24 * 60, description="`alerts deliver` (pending and retried pushes) every N minutes"
+    )
+    schedule_referrals_poll_minutes: int = Field(
+        60, ge=1, le=24 * 60, description="`referrals poll` every N minutes"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +137,18 @@ class Settings(BaseSettings):
             v = "postgresql://" + v[len("postgres://") :]
         if v.startswith("postgresql://"):
             v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        return v
+
+    @field_validator(
+        "schedule_clocks_remind_at",
+        "schedule_alerts_scan_at",
+        "schedule_review_run_at",
+        "schedule_prevention_remind_at",
+    )
+    @classmethod
+    def _local_time(cls, v: time) -> time:
+        if v.tzinfo is not None:
+            raise ValueError("schedule times are China local times: write HH:MM without a zone")
         return v
 
     @field_validator("local_limits")
@@ -149,4 +178,4 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings()  # type: ignore[call-arg]  # fields come from the environment (mypy has no pydantic plugin here)

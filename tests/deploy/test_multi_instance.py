@@ -143,6 +143,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "XINFANG_JOB_BACKOFF_SECONDS": "0.3",
         "XINFANG_JOB_BACKOFF_MAX_SECONDS": "1",
         "XINFANG_WORKER_POLL_SECONDS": "0.2",
+        "XINFANG_SCHEDULE_ENABLED": "false",  # daily tasks: tests/api/test_scheduled_tasks.py (two workers)
     }
     day = local_date(datetime.now(CHINA_TZ)) - timedelta(days=1)
     c = Cluster(url=url, bases=("", ""), platforms=platforms, env=env, tmp=tmp, day=day)

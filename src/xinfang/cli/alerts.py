@@ -30,23 +30,15 @@ def scan(
     ] = None,
 ) -> None:
     """Run the warning scan for one day and print a JSON report (counts only)."""
-    from xinfang.alerts.service import run_warning_scan
     from xinfang.analytics.warning.combine import WarningConfig
     from xinfang.cli.admin import runtime_for
+    from xinfang.ops.scheduled import alerts_scan
 
     rt = runtime_for(db)
     config = WarningConfig()
     if replicates:
         config = dataclasses.replace(config, scan_replicates=replicates)
-    with rt.session() as session:
-        report = run_warning_scan(
-            session,
-            now=rt.clock.now(),
-            config=config,
-            day=date.fromisoformat(day) if day else None,
-            channels=rt.settings.alert_channels,
-            county=county,
-        )
+    report = alerts_scan(rt, day=date.fromisoformat(day) if day else None, config=config, county=county)
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
 
 
@@ -54,15 +46,8 @@ def scan(
 @handles_errors
 def deliver(db: DbOption = None) -> None:
     """Send due deliveries of the outbox once (retries wait for their back-off); print what happened."""
-    from xinfang.alerts.service import deliver_pending
     from xinfang.cli.admin import runtime_for
+    from xinfang.ops.scheduled import alerts_deliver
 
-    rt = runtime_for(db)
-    with rt.session() as session:
-        report = deliver_pending(
-            session,
-            now=rt.clock.now(),
-            channels=rt.settings.alert_channels,
-            base_url=rt.settings.public_base_url,
-        )
+    report = alerts_deliver(runtime_for(db))
     typer.echo(json.dumps(dataclasses.asdict(report)))

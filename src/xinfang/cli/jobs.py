@@ -1,5 +1,6 @@
-"""Background work: `xinfang worker` runs the job/outbox loop (and schedules the daily purge of done jobs);
-`xinfang jobs list|retry|purge` for operators."""
+"""Background work: `xinfang worker` runs the job/outbox loop and schedules the recurring tasks (the daily purge of
+done jobs; the reminders, warning scan, review and polling of `xinfang.ops.scheduled` unless
+XINFANG_SCHEDULE_ENABLED=false); `xinfang jobs list|retry|purge` for operators."""
 
 from __future__ import annotations
 
@@ -55,10 +56,14 @@ def build_registry(rt: Runtime) -> Any:
         batch_size=rt.settings.job_purge_batch,
         now=rt.clock.now,
     )
+    from xinfang.ops import scheduled
+
+    scheduled.register(registry, rt)
     return registry
 
 
 def make_worker(rt: Runtime) -> Any:
+    from xinfang.ops import scheduled
     from xinfang.store.jobs import PURGE_JOB, Recurring, RetryPolicy, Worker
 
     s = rt.settings
@@ -70,7 +75,9 @@ def make_worker(rt: Runtime) -> Any:
         lease=timedelta(seconds=s.job_lease_seconds),
         policy=RetryPolicy(base_seconds=s.job_backoff_seconds, max_seconds=s.job_backoff_max_seconds),
         poll_seconds=s.worker_poll_seconds,
-        recurring=(Recurring(PURGE_JOB),),  # once a day, whichever worker comes first
+        # each once per period, whichever worker comes first; checked every minute (one indexed lookup per kind)
+        recurring=(Recurring(PURGE_JOB), *scheduled.recurring(s)),
+        recurring_check=timedelta(minutes=1),
     )
 
 
@@ -79,7 +86,8 @@ def worker(
     db: DbOption = None,
     once: Annotated[bool, typer.Option("--once", help="run the jobs due now, then exit")] = False,
 ) -> None:
-    """Run the job worker (deliveries with retries). SIGTERM/SIGINT: finish the current job, then exit."""
+    """Run the job worker (deliveries with retries, the daily reminders, warning scan and review, polling).
+    SIGTERM/SIGINT: finish the current job, then exit."""
     import threading
 
     from xinfang.cli.admin import runtime_for

@@ -22,14 +22,13 @@ def remind_cmd(
     escalate_after: Annotated[int, typer.Option(help="days overdue before the county bureau is told")] = 7,
 ) -> None:
     """Remind units of due-soon/overdue ledger entries and co-handling tasks; escalate long-overdue entries to the
-    county bureau (run daily; running it again sends nothing twice)."""
+    county bureau (the worker does this daily; running it again sends nothing twice)."""
     from xinfang.cli.admin import runtime_for
-    from xinfang.prevention.ledger import remind
+    from xinfang.ops.scheduled import prevention_remind
 
     rt = runtime_for(db)
     try:
-        with rt.session() as session:
-            counts = remind(session, now=rt.clock.now(), escalate_after_days=escalate_after)
+        counts = prevention_remind(rt, escalate_after_days=escalate_after)
     finally:
         rt.dispose()
     typer.echo(json.dumps(counts, ensure_ascii=False))

@@ -51,11 +51,10 @@ def calendar_due(
 @clocks_app.command("remind")
 @handles_errors
 def clocks_remind(db: DbOption = None) -> None:
-    """Notify units of their due-soon and overdue steps (run daily; running it again sends nothing twice)."""
-    from xinfang.cases.reminders import remind
+    """Notify units of their due-soon and overdue steps (the worker does this daily; running it again sends nothing
+    twice)."""
     from xinfang.cli.admin import runtime_for
+    from xinfang.ops.scheduled import clocks_remind
 
-    rt = runtime_for(db)
-    with rt.session() as session:
-        counts = remind(session, now=rt.clock.now())
+    counts = clocks_remind(runtime_for(db))
     typer.echo(json.dumps(counts, ensure_ascii=False))

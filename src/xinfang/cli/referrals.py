@@ -15,19 +15,14 @@ referrals_app = typer.Typer(help="访调诉: referrals to mediation and the cour
 @referrals_app.command("poll")
 @handles_errors
 def poll(db: DbOption = None) -> None:
-    """Ask each platform for the status of every open referral and apply what changed (run e.g. hourly)."""
+    """Ask each platform for the status of every open referral and apply what changed (the worker does this
+    every hour by default)."""
     from xinfang.cli.admin import runtime_for
-    from xinfang.referrals.adapters import adapter_factory
-    from xinfang.referrals.service import poll as poll_all
+    from xinfang.ops.scheduled import referrals_poll
 
     rt = runtime_for(db)
     try:
-        counts = poll_all(
-            rt.sessions,
-            adapters=adapter_factory(rt.settings.referral_platforms, now=rt.clock.now),
-            now=rt.clock.now,
-            ctx=rt.procedure,
-        )
+        counts = referrals_poll(rt)
     finally:
         rt.dispose()
     typer.echo(json.dumps(counts))

@@ -23,14 +23,12 @@ def run(
     db: DbOption = None,
     limit: Annotated[int | None, typer.Option(help="review at most this many cases")] = None,
 ) -> None:
-    """Review every concluded case not yet reviewed by the current rules version (run daily; idempotent)."""
+    """Review every concluded case not yet reviewed by the current rules version (the worker does this daily;
+    idempotent)."""
     from xinfang.cli.admin import runtime_for
-    from xinfang.review.service import review_concluded
-    from xinfang.security.actors import SYSTEM
+    from xinfang.ops.scheduled import review_run
 
-    rt = runtime_for(db)
-    with rt.session() as session:
-        result = review_concluded(session, actor=SYSTEM, now=rt.clock.now(), limit=limit)
+    result = review_run(runtime_for(db), limit=limit)
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 

@@ -189,9 +189,15 @@ def review_petition(
 
 
 def review_concluded(
-    session: Session, *, actor: Actor, now: datetime, limit: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    limit: int | None = None,
+    corpus: rules.ReplyCorpus | None = None,
 ) -> dict[str, Any]:
-    """Review every concluded case not yet reviewed by the current rules version; returns counts."""
+    """Review every concluded case not yet reviewed by the current rules version (at most `limit`); returns counts.
+    A caller reviewing in batches passes the `corpus` it built once (reviews do not change the stored replies)."""
     require(actor, "review.run")
     done = select(CaseReview.petition_id).where(CaseReview.rules_version == rules.RULES_VERSION)
     query = scope_petitions(
@@ -203,7 +209,8 @@ def review_concluded(
     if limit is not None:
         query = query.limit(limit)
     ids = list(session.execute(query).scalars())
-    corpus = build_corpus(session) if ids else None
+    if corpus is None and ids:
+        corpus = build_corpus(session)
     scores = []
     for pid in ids:
         row = review_petition(session, actor=actor, petition_id=pid, now=now, corpus=corpus, trigger="auto")

@@ -28,8 +28,11 @@ import). Lease: a handler must finish within `lease` seconds (adapters use short
 **Keys and recurring work.** A job may carry a `dedup_key`, unique in the table: `enqueue_once` adds a job only if no
 row has its key (one outbox row per referral; one run per day of a recurring job). Recurring work (`Recurring`, e.g.
 the daily `jobs.purge`) is scheduled by the workers themselves: every worker, from time to time, enqueues the job of
-the current period under the key `<kind>@<period>`; the unique key makes all but the first attempt a no-op, and the
-ordinary claim makes sure a single worker runs it. No cron entry is needed beside `xinfang worker`.
+the current period under the key `<kind>@<period start>`; the unique key makes all but the first attempt a no-op, and
+the ordinary claim makes sure a single worker runs it. A period may start at a local hour (`Recurring.daily_at`: the
+reminders at 06:30 China time, not at UTC midnight); a worker that was down at that hour runs the period's job when it
+comes back. `xinfang.ops.scheduled` adds the daily and periodic tasks of the slices (reminders, warning scan, review,
+referral polling) the same way, so no cron entry is needed beside `xinfang worker`.
 
 **Retention.** Done jobs are kept `job_retention_days` (default 30) after they finished, then `purge_done` deletes
 them in bounded batches, one short transaction per batch (never one long lock over the table). Dead-lettered jobs
@@ -44,7 +47,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -382,18 +385,41 @@ def job_view(job: Job) -> dict[str, Any]:
 # ---- the worker -------------------------------------------------------------------------------------------------
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Recurring:
-    """A job every worker schedules once per `period` (the key `<kind>@<period start>`, so once in all)."""
+    """A job every worker schedules once per `period` (the key `<kind>@<period start>`, so once in all).
+
+    Periods are the instants `EPOCH + offset + k*period`: `offset` moves a daily job from UTC midnight to a local
+    morning hour (`daily_at`). The key names the period's start in UTC, whatever the clock's time zone, so it is the
+    same on every worker and never collides with another period's."""
 
     kind: str
     period: timedelta = timedelta(days=1)
     max_attempts: int = 3
+    offset: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if self.period <= timedelta(0):
+            raise ValueError("a recurring job needs a positive period")
+
+    @classmethod
+    def daily_at(cls, kind: str, at: time, *, tz: timezone, max_attempts: int = 3) -> Recurring:
+        """Once a day at the wall-clock time `at` in the fixed-offset zone `tz` (China: 06:30 is 22:30 UTC)."""
+        utc_offset = tz.utcoffset(None)
+        local = timedelta(hours=at.hour, minutes=at.minute, seconds=at.second)
+        day = timedelta(days=1)
+        return cls(kind, period=day, max_attempts=max_attempts, offset=(local - utc_offset) % day)
+
+    def period_start(self, now: datetime) -> datetime:
+        """The latest instant `EPOCH + offset + k*period` not after `now` (an aware datetime), in UTC."""
+        origin = EPOCH + self.offset
+        return origin + (now - origin) // self.period * self.period
 
     def key(self, now: datetime) -> str:
-        seconds = int(self.period.total_seconds())
-        start = int(now.timestamp()) // seconds * seconds
-        return f"{self.kind}@{datetime.fromtimestamp(start, now.tzinfo).isoformat()}"
+        return f"{self.kind}@{self.period_start(now).isoformat()}"
 
 
 @dataclass
@@ -426,7 +452,7 @@ class Worker:
                 self.sessions,
                 kind=r.kind,
                 dedup_key=r.key(now),
-                payload={},
+                payload={"period": r.period_start(now).isoformat()},  # the run's period, however late it runs
                 now=now,
                 max_attempts=r.max_attempts,
             )
