@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinfang.cases.deadlines import Rule, is_duty
@@ -37,6 +37,8 @@ from xinfang.referrals.models import Referral
 from xinfang.referrals.service import counts_query
 
 SATISFIED = ("满意", "基本满意")
+DUTY_RULES = tuple(r.value for r in Rule if is_duty(r))  # the clocks whose lateness is overdue work
+CHUNK = 500  # ids per IN list
 FINAL_STATUSES = ("concluded", "refused", "diverted", "informed", "recheck_replied")
 
 
@@ -120,99 +122,221 @@ def accountability(
     by: str = "department",
     repeat_petition_ids: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
-    """One row of figures per unit (by="department") or per township (by="township")."""
+    """One row of figures per unit (by="department") or per township (by="township").
+
+    Every figure is a GROUP BY in the database over the period's rows only (petitions received or evaluated in it,
+    clocks started or closed in it or open and past due, events in it); Python only puts the groups in rows. A
+    row exists for every unit (or township) with any figure in the period, and for every one that any statutory
+    duty clock binds (or whose petitions have one) whatever its dates, with zeros then: that set is read with one
+    indexed probe per unit rather than from every clock of the database (which took 92 s at a million petitions
+    when every clock was loaded into Python)."""
     if by not in ("department", "township"):
         raise ValueError("by must be department or township")
-    units = {u.id: u for u in session.execute(select(OrgUnit)).scalars()}
-    by_code = {u.code: u for u in units.values()}
+    units = _Units.read(session)
     rows: dict[str, Figures] = {}
 
     def row(key: str | None) -> Figures | None:
         if key is None:
             return None
         if key not in rows:
-            unit = by_code.get(key)
-            rows[key] = Figures(key=key, name=unit.name if unit else key)
+            rows[key] = Figures(key=key, name=units.name_of(key))
         return rows[key]
 
     lo, hi = _bounds(start, end)
-    petitions = list(
-        session.execute(
-            select(Petition).where(Petition.received_at >= lo, Petition.received_at < hi)
-        ).scalars()
-    )
-    key_of_petition = _petition_key(by, units)
-    repeats = set(repeat_petition_ids)
-    for p in petitions:
-        r = row(key_of_petition(p))
+    code = units.code_of if by == "department" else _same
+    for key, n, satisfied in session.execute(_evaluations_query(by, lo, hi)):
+        r = row(code(key))
         if r:
-            r.petitions += 1
-            r.repeats += p.id in repeats
-
-    petition_key = {pid: key for pid, key in _petition_keys(session, by, units)}
-    for c in session.execute(select(Clock).where(Clock.binds_petitioner.is_(False))).scalars():
-        key = (
-            (units[c.unit_id].code if c.unit_id in units else None)
-            if by == "department"
-            else petition_key.get(c.petition_id)
-        )
+            r.evaluated += int(n)
+            r.satisfied += int(satisfied or 0)
+    _add_petitions(session, row, code, by=by, lo=lo, hi=hi, repeat_ids=repeat_petition_ids)
+    _add_clocks(session, row, code, by=by, start=start, end=end, today=today)
+    for key, n, objections in session.execute(_events_query(by, lo, hi)):
         r = row(key)
-        if r is None:
-            continue
-        due_or_closed = c.closed_on is not None or c.due_on < today
-        started_in = start <= c.start_on <= end
-        on_time = c.closed_on is not None and c.closed_on <= c.due_on
-        if started_in and due_or_closed and c.rule == Rule.ACCEPT_NOTICE.value:
-            r.accept_due += 1
-            r.accept_on_time += on_time
-        if started_in and due_or_closed and c.rule == Rule.HANDLE.value and c.closed_by_action != "extend":
-            r.handle_due += 1
-            r.handle_on_time += on_time
-        if not is_duty(c.rule):
-            continue
-        late_closed = c.closed_on is not None and c.closed_on > c.due_on and start <= c.closed_on <= end
-        open_overdue = c.closed_on is None and c.due_on < today
-        r.overdue += late_closed or open_overdue
-
-    for p in session.execute(
-        select(Petition).where(Petition.evaluated_at >= lo, Petition.evaluated_at < hi)
-    ).scalars():
-        r = row(key_of_petition(p))
         if r:
-            r.evaluated += 1
-            r.satisfied += p.evaluation in SATISFIED
-
-    for e in session.execute(
-        select(Event).where(Event.at >= lo, Event.at < hi, Event.kind.in_(("forward", "assign", "object")))
-    ).scalars():
-        dept = (e.details or {}).get("department")
-        key = dept if by == "department" else petition_key.get(e.petition_id)
-        r = row(key)
-        if r is None:
-            continue
-        if e.kind == "object":
-            r.objections += 1
-        else:
-            r.transfers += 1
-
-    _add_referrals(session, row, by=by, units=units, lo=lo, hi=hi)
+            r.objections += int(objections or 0)
+            r.transfers += int(n) - int(objections or 0)
+    _add_referrals(session, row, by=by, units=units.by_id, lo=lo, hi=hi)
     ordered = sorted(rows.values(), key=lambda f: (-f.petitions, f.key))
     if by == "township":
-        ordered = [f for f in ordered if by_code.get(f.key) and by_code[f.key].kind == OrgKind.TOWNSHIP]
+        ordered = [f for f in ordered if units.kind_of(f.key) == OrgKind.TOWNSHIP]
     return [f.to_dict() for f in ordered]
 
 
+@dataclass(frozen=True)
+class _Units:
+    """The organisation's id → code and code → (name, kind), read as plain rows (a province has ~20,000 units)."""
+
+    by_id: dict[int, str]
+    by_code: dict[str, tuple[str, str]]
+
+    @classmethod
+    def read(cls, session: Session) -> _Units:
+        by_id: dict[int, str] = {}
+        by_code: dict[str, tuple[str, str]] = {}
+        for uid, code, name, kind in session.execute(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind)
+        ):
+            by_id[uid] = code
+            by_code[code] = (name, kind)
+        return cls(by_id, by_code)
+
+    def code_of(self, unit_id: Any) -> str | None:
+        return self.by_id.get(unit_id) if unit_id is not None else None
+
+    def name_of(self, key: str) -> str:
+        return self.by_code[key][0] if key in self.by_code else key
+
+    def kind_of(self, key: str) -> str | None:
+        return self.by_code[key][1] if key in self.by_code else None
+
+
+def _same(key: Any) -> Any:
+    return key
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _petition_key(by: str) -> Any:
+    """What a petition counts for: its responsible unit (an id, mapped to the unit's code) or its township."""
+    return Petition.department_id if by == "department" else Petition.township_code
+
+
+def _add_petitions(
+    session: Session,
+    row: Any,
+    code: Any,
+    *,
+    by: str,
+    lo: datetime,
+    hi: datetime,
+    repeat_ids: Iterable[int],
+) -> None:
+    """信访件数 per key of the petitions received in [lo, hi), and how many of them are among `repeat_ids`."""
+    key = _petition_key(by)
+    received = (Petition.received_at >= lo, Petition.received_at < hi)
+    for k, n in session.execute(select(key, func.count()).where(*received).group_by(key)):
+        r = row(code(k))
+        if r:
+            r.petitions += int(n)
+    ids = sorted(set(repeat_ids))
+    for i in range(0, len(ids), CHUNK):
+        q = select(key, func.count()).where(*received, Petition.id.in_(ids[i : i + CHUNK])).group_by(key)
+        for k, n in session.execute(q):
+            r = row(code(k))
+            if r:
+                r.repeats += int(n)
+
+
+def _clock_key(by: str) -> Any:
+    """Whom a clock counts for: the unit it binds (department) or its petition's township (joined: for a period's
+    clocks PostgreSQL chooses between probing each petition and hashing the table, whichever is cheaper)."""
+    return Clock.unit_id if by == "department" else Petition.township_code
+
+
+def _bound_keys(by: str) -> Any:
+    """The units (ids) that any non-petitioner clock binds, or the townships (codes) whose petitions have one: each
+    is a row even with no figure in the period. One indexed probe per unit (the first such clock, LIMIT 1) rather
+    than a pass over every clock; written as a scalar subquery because PostgreSQL turns an EXISTS into a hash join
+    over all clocks and petitions."""
+    binding = Clock.binds_petitioner.is_(False)
+    if by == "department":
+        first = select(Clock.id).where(Clock.unit_id == OrgUnit.id, binding)
+        return select(OrgUnit.id).where(first.limit(1).scalar_subquery().is_not(None))
+    first = (
+        select(Clock.id)
+        .join(Petition, Petition.id == Clock.petition_id)
+        .where(Petition.township_code == OrgUnit.code, binding)
+    )
+    return select(OrgUnit.code).where(
+        OrgUnit.kind == OrgKind.TOWNSHIP.value, first.limit(1).scalar_subquery().is_not(None)
+    )
+
+
+def _clocks_query(by: str, *, start: date, end: date, today: date) -> Any:
+    """Per key: accept_due, accept_on_time, handle_due, handle_on_time, overdue (the definitions at the top), over
+    the clocks that can count in the period: started in it, closed in it, or open and past due today (each arm
+    indexed: ix_clocks_start_on, ix_clocks_open_due)."""
+    c = Clock
+    started_in = c.start_on.between(start, end)
+    closed_in = c.closed_on.between(start, end)
+    open_overdue = and_(c.closed_on.is_(None), c.due_on < today)
+    due_or_closed = or_(c.closed_on.is_not(None), c.due_on < today)
+    on_time = and_(c.closed_on.is_not(None), c.closed_on <= c.due_on)
+    accept = and_(started_in, due_or_closed, c.rule == Rule.ACCEPT_NOTICE.value)
+    not_extension = or_(c.closed_by_action.is_(None), c.closed_by_action != "extend")
+    handle = and_(started_in, due_or_closed, c.rule == Rule.HANDLE.value, not_extension)
+    late_closed = and_(c.closed_on.is_not(None), c.closed_on > c.due_on, closed_in)
+    flags = (
+        accept,
+        and_(accept, on_time),
+        handle,
+        and_(handle, on_time),
+        and_(c.rule.in_(DUTY_RULES), or_(late_closed, open_overdue)),
+    )
+    key = _clock_key(by)
+    q = select(key, *(_count_if(f) for f in flags))
+    q = q.where(c.binds_petitioner.is_(False), or_(started_in, closed_in, open_overdue))
+    if by == "township":
+        q = q.join(Petition, Petition.id == c.petition_id)
+    return q.group_by(key)
+
+
+def _add_clocks(
+    session: Session, row: Any, code: Any, *, by: str, start: date, end: date, today: date
+) -> None:
+    for k in session.execute(_bound_keys(by)).scalars():
+        row(code(k))
+    for k, accept_due, accept_on_time, handle_due, handle_on_time, overdue in session.execute(
+        _clocks_query(by, start=start, end=end, today=today)
+    ):
+        r = row(code(k))
+        if r is None:
+            continue
+        r.accept_due += int(accept_due or 0)
+        r.accept_on_time += int(accept_on_time or 0)
+        r.handle_due += int(handle_due or 0)
+        r.handle_on_time += int(handle_on_time or 0)
+        r.overdue += int(overdue or 0)
+
+
+def _evaluations_query(by: str, lo: datetime, hi: datetime) -> Any:
+    """Per key: evaluations recorded in [lo, hi) and how many of them 满意 or 基本满意 (index
+    ix_petitions_evaluated_at)."""
+    key = _petition_key(by)
+    return (
+        select(key, func.count(), _count_if(Petition.evaluation.in_(SATISFIED)))
+        .where(Petition.evaluated_at >= lo, Petition.evaluated_at < hi)
+        .group_by(key)
+    )
+
+
+def _events_query(by: str, lo: datetime, hi: datetime) -> Any:
+    """Per key: forwards, assignments and objections in [lo, hi) (index ix_events_kind_at), and how many were
+    objections. A department is the one the event names (details.department, a unit code); a township is the
+    petition's."""
+    moves = (Event.at >= lo, Event.at < hi, Event.kind.in_(("forward", "assign", "object")))
+    key = Event.details["department"].as_string() if by == "department" else Petition.township_code
+    q = select(key, func.count(), _count_if(Event.kind == "object")).where(*moves)
+    if by == "township":
+        q = q.join(Petition, Petition.id == Event.petition_id)
+    return q.group_by(key)
+
+
 def _add_referrals(
-    session: Session, row: Any, *, by: str, units: dict[int, OrgUnit], lo: datetime, hi: datetime
+    session: Session, row: Any, *, by: str, units: dict[int, str], lo: datetime, hi: datetime
 ) -> None:
     """The referral columns: the database counts (grouped by unit or township and outcome); here each group's
     count is put in its column."""
+    key: Any
     if by == "department":
         key = func.coalesce(Petition.department_id, Referral.unit_id).label("unit_id")
     else:
         key = Petition.township_code.label("township")
     for key_value, _platform, _status, outcome, n in session.execute(counts_query(lo, hi, key)):
-        code = (units[key_value].code if key_value in units else None) if by == "department" else key_value
+        code = units.get(key_value) if by == "department" else key_value
         r = row(code)
         if r is None:
             continue
@@ -220,20 +344,6 @@ def _add_referrals(
         field = REFERRAL_FIELDS.get(outcome)
         if field:
             setattr(r, field, getattr(r, field) + n)
-
-
-def _petition_key(by: str, units: dict[int, OrgUnit]) -> Any:
-    if by == "department":
-        return lambda p: units[p.department_id].code if p.department_id in units else None
-    return lambda p: p.township_code
-
-
-def _petition_keys(session: Session, by: str, units: dict[int, OrgUnit]) -> Iterable[tuple[int, str | None]]:
-    if by == "department":
-        for pid, dep in session.execute(select(Petition.id, Petition.department_id)):
-            yield pid, units[dep].code if dep in units else None
-    else:
-        yield from session.execute(select(Petition.id, Petition.township_code)).all()
 
 
 # ---- backlog (积案) and buck-passing (推诿扯皮) ---------------------------------------------------------------

@@ -38,6 +38,14 @@ class Petition(Base):
             postgresql_where=text("reviewing_unit_id IS NOT NULL"),
             sqlite_where=text("reviewing_unit_id IS NOT NULL"),
         ),
+        # Accountability's 满意率 counts the evaluations of a period (analytics.accountability); partial: most
+        # petitions are never evaluated.
+        Index(
+            "ix_petitions_evaluated_at",
+            "evaluated_at",
+            postgresql_where=text("evaluated_at IS NOT NULL"),
+            sqlite_where=text("evaluated_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +152,8 @@ class Event(Base):
     """One thing that happened to a petition. Rows are only ever inserted."""
 
     __tablename__ = "events"
+    # Accountability counts a period's forwards, assignments and objections (analytics.accountability).
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
@@ -177,7 +187,23 @@ class Clock(Base):
     """One statutory period of one step. Open while `closed_on` is null; the overdue scan is one indexed query."""
 
     __tablename__ = "clocks"
-    __table_args__ = (Index("ix_clocks_open_due", "closed_on", "due_on"),)
+    __table_args__ = (
+        Index("ix_clocks_open_due", "closed_on", "due_on"),
+        # Accountability reads the clocks started in a period (analytics.accountability).
+        Index("ix_clocks_start_on", "start_on"),
+        # The open clocks only, with what the 临期/超期 boxes test (inbox.service): the province's overdue count
+        # is an index-only scan of it, and the inbox page's per-petition probe needs no heap access.
+        Index(
+            "ix_clocks_open_by_petition",
+            "petition_id",
+            "due_on",
+            "start_on",
+            "rule",
+            "binds_petitioner",
+            postgresql_where=text("closed_on IS NULL"),
+            sqlite_where=text("closed_on IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)

@@ -13,12 +13,12 @@ petitions with a 督办 the supervised unit has not answered yet (cases.supervis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Float, Integer, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, Float, Integer, Select, and_, distinct, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,7 +29,7 @@ from xinfang.cases.models import Clock, Petition, Supervision
 from xinfang.cases.service import PetitionFilter, apply_filters
 from xinfang.errors import InvalidInput
 from xinfang.security.actors import Actor
-from xinfang.security.permissions import require, scope_petitions
+from xinfang.security.permissions import require, scope_petitions, sees_everything
 
 
 class Box(StrEnum):
@@ -124,16 +124,48 @@ def _in_state(state: ClockState, today: date) -> ColumnElement[bool]:
     return and_(Clock.due_on >= today, or_(length <= 0, used >= literal(DUE_SOON_SHARE, Float()) * length))
 
 
-def _clock_petitions(state: ClockState, today: date) -> Select[Any]:
-    """Petitions with an open statutory duty clock in `state` today: a subquery, so the work stays in the
-    database. (Collecting the ids in Python first sent a province supervisor's hundreds of thousands of open
-    clocks through the app and back as one IN list, beyond PostgreSQL's 65,535 parameters.)"""
-    return select(Clock.petition_id).where(
+def _open_duty_clocks(state: ClockState, today: date) -> tuple[ColumnElement[bool], ...]:
+    """Open statutory duty clocks in `state` today (the conditions; ix_clocks_open_by_petition holds every
+    column they test, for the open clocks only)."""
+    return (
         Clock.closed_on.is_(None),
         Clock.binds_petitioner.is_(False),
         Clock.rule.in_(DUTY_RULES),
         _in_state(state, today),
     )
+
+
+def _clock_petitions(state: ClockState, today: date) -> Select[Any]:
+    """Petitions with an open statutory duty clock in `state` today: a subquery, so the work stays in the
+    database. (Collecting the ids in Python first sent a province supervisor's hundreds of thousands of open
+    clocks through the app and back as one IN list, beyond PostgreSQL's 65,535 parameters.)"""
+    return select(Clock.petition_id).where(*_open_duty_clocks(state, today))
+
+
+CLOCK_BOXES = {Box.DUE_SOON: ClockState.DUE_SOON, Box.OVERDUE: ClockState.OVERDUE}
+
+
+def _no_filters(filters: PetitionFilter) -> bool:
+    return not any(getattr(filters, f.name) for f in fields(filters))
+
+
+def _count(
+    session: Session, *, actor: Actor, box: Box, today: date, filters: PetitionFilter, query: Select[Any]
+) -> int:
+    """How many petitions `query` (the box, scoped and filtered) holds.
+
+    A clock box seen whole (a reader who sees every petition, no filter) is counted on the clocks alone: the
+    distinct petitions of the matching open clocks — the same number, as every clock belongs to a petition (a
+    foreign key), but an index-only scan of the open clocks instead of PostgreSQL's semi-join, which hashed the
+    province's whole petitions table (0.1 s at a million petitions, growing with the table, twice per inbox page:
+    the list's total and the tab's badge)."""
+    state = CLOCK_BOXES.get(box)
+    if state is not None and sees_everything(actor) and _no_filters(filters):
+        distinct_petitions = func.count(distinct(Clock.petition_id))
+        return session.execute(
+            select(distinct_petitions).where(*_open_duty_clocks(state, today))
+        ).scalar_one()
+    return session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
 
 
 def _box_query(session: Session, actor: Actor, box: Box, today: date) -> Select[Any]:
@@ -172,7 +204,7 @@ def list_inbox(
     page = max(page, 1)
     page_size = min(max(page_size, 1), 5000)
     q = apply_filters(session, _box_query(session, actor, box, today), filters)
-    total = session.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
+    total = _count(session, actor=actor, box=box, today=today, filters=filters, query=q)
     rows = list(
         session.execute(
             q.options(selectinload(Petition.department))
@@ -207,7 +239,5 @@ def box_counts(session: Session, *, actor: Actor, boxes: tuple[Box, ...], today:
         if box == Box.ALL:
             continue
         q = _box_query(session, actor, box, today)
-        counts[box] = session.execute(
-            select(func.count()).select_from(q.order_by(None).subquery())
-        ).scalar_one()
+        counts[box] = _count(session, actor=actor, box=box, today=today, filters=PetitionFilter(), query=q)
     return counts

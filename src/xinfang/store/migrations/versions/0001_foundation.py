@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 06:11:07.630226
+Create Date: 2026-11-30 08:01:33.002136
 """
 
 import sqlalchemy as sa
@@ -502,6 +502,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_petitions_dept_status", ["department_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_petitions_division_code"), ["division_code"], unique=False)
         batch_op.create_index(
+            "ix_petitions_evaluated_at",
+            ["evaluated_at"],
+            unique=False,
+            postgresql_where=sa.text("evaluated_at IS NOT NULL"),
+            sqlite_where=sa.text("evaluated_at IS NOT NULL"),
+        )
+        batch_op.create_index(
             "ix_petitions_heat_division", ["division_code", "received_at", "category", "source"], unique=False
         )
         batch_op.create_index(
@@ -600,8 +607,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clocks")),
     )
     with op.batch_alter_table("clocks", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_clocks_open_by_petition",
+            ["petition_id", "due_on", "start_on", "rule", "binds_petitioner"],
+            unique=False,
+            postgresql_where=sa.text("closed_on IS NULL"),
+            sqlite_where=sa.text("closed_on IS NULL"),
+        )
         batch_op.create_index("ix_clocks_open_due", ["closed_on", "due_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_clocks_petition_id"), ["petition_id"], unique=False)
+        batch_op.create_index("ix_clocks_start_on", ["start_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_clocks_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
@@ -653,6 +668,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_kind"), ["kind"], unique=False)
+        batch_op.create_index("ix_events_kind_at", ["kind", "at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_petition_id"), ["petition_id"], unique=False)
 
     op.create_table(
@@ -1311,6 +1327,7 @@ def downgrade() -> None:
     op.drop_table("hot_matter_members")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_petition_id"))
+        batch_op.drop_index("ix_events_kind_at")
         batch_op.drop_index(batch_op.f("ix_events_kind"))
 
     op.drop_table("events")
@@ -1320,8 +1337,14 @@ def downgrade() -> None:
     op.drop_table("documents")
     with op.batch_alter_table("clocks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clocks_unit_id"))
+        batch_op.drop_index("ix_clocks_start_on")
         batch_op.drop_index(batch_op.f("ix_clocks_petition_id"))
         batch_op.drop_index("ix_clocks_open_due")
+        batch_op.drop_index(
+            "ix_clocks_open_by_petition",
+            postgresql_where=sa.text("closed_on IS NULL"),
+            sqlite_where=sa.text("closed_on IS NULL"),
+        )
 
     op.drop_table("clocks")
     with op.batch_alter_table("case_reviews", schema=None) as batch_op:
@@ -1348,6 +1371,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_petitions_received_at"))
         batch_op.drop_index("ix_petitions_heat_township")
         batch_op.drop_index("ix_petitions_heat_division")
+        batch_op.drop_index(
+            "ix_petitions_evaluated_at",
+            postgresql_where=sa.text("evaluated_at IS NOT NULL"),
+            sqlite_where=sa.text("evaluated_at IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_petitions_division_code"))
         batch_op.drop_index("ix_petitions_dept_status")
         batch_op.drop_index(batch_op.f("ix_petitions_category"))
