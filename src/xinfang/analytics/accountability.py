@@ -19,18 +19,18 @@ Definitions (stated so that a department can check its own figures):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinfang.cases.deadlines import Rule, is_duty
 from xinfang.cases.enums import OrgKind
 from xinfang.cases.models import Clock, Event, Petition
 from xinfang.clock import CHINA_TZ
+from xinfang.dispatch.models import SAME_PERSON_KINDS, PetitionLink
 from xinfang.org.models import OrgUnit
 from xinfang.referrals.enums import Outcome
 from xinfang.referrals.models import Referral
@@ -38,7 +38,6 @@ from xinfang.referrals.service import counts_query
 
 SATISFIED = ("满意", "基本满意")
 DUTY_RULES = tuple(r.value for r in Rule if is_duty(r))  # the clocks whose lateness is overdue work
-CHUNK = 500  # ids per IN list
 FINAL_STATUSES = ("concluded", "refused", "diverted", "informed", "recheck_replied")
 
 
@@ -120,7 +119,6 @@ def accountability(
     end: date,
     today: date,
     by: str = "department",
-    repeat_petition_ids: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
     """One row of figures per unit (by="department") or per township (by="township").
 
@@ -149,7 +147,7 @@ def accountability(
         if r:
             r.evaluated += int(n)
             r.satisfied += int(satisfied or 0)
-    _add_petitions(session, row, code, by=by, lo=lo, hi=hi, repeat_ids=repeat_petition_ids)
+    _add_petitions(session, row, code, by=by, lo=lo, hi=hi)
     _add_clocks(session, row, code, by=by, start=start, end=end, today=today)
     for key, n, objections in session.execute(_events_query(by, lo, hi)):
         r = row(key)
@@ -204,30 +202,21 @@ def _petition_key(by: str) -> Any:
     return Petition.department_id if by == "department" else Petition.township_code
 
 
-def _add_petitions(
-    session: Session,
-    row: Any,
-    code: Any,
-    *,
-    by: str,
-    lo: datetime,
-    hi: datetime,
-    repeat_ids: Iterable[int],
-) -> None:
-    """信访件数 per key of the petitions received in [lo, hi), and how many of them are among `repeat_ids`."""
+def _add_petitions(session: Session, row: Any, code: Any, *, by: str, lo: datetime, hi: datetime) -> None:
+    """信访件数 per key of the petitions received in [lo, hi), and how many of them repeat an earlier petition of the
+    same person (a repeat link of kind same_person or both, from the dispatch slice's repeat detection)."""
     key = _petition_key(by)
-    received = (Petition.received_at >= lo, Petition.received_at < hi)
-    for k, n in session.execute(select(key, func.count()).where(*received).group_by(key)):
+    repeat = exists().where(PetitionLink.petition_id == Petition.id, PetitionLink.kind.in_(SAME_PERSON_KINDS))
+    q = (
+        select(key, func.count(), func.sum(case((repeat, 1), else_=0)))
+        .where(Petition.received_at >= lo, Petition.received_at < hi)
+        .group_by(key)
+    )
+    for k, n, repeats in session.execute(q):
         r = row(code(k))
         if r:
             r.petitions += int(n)
-    ids = sorted(set(repeat_ids))
-    for i in range(0, len(ids), CHUNK):
-        q = select(key, func.count()).where(*received, Petition.id.in_(ids[i : i + CHUNK])).group_by(key)
-        for k, n in session.execute(q):
-            r = row(code(k))
-            if r:
-                r.repeats += int(n)
+            r.repeats += int(repeats or 0)
 
 
 def _clock_key(by: str) -> Any:

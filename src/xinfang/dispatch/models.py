@@ -65,6 +65,9 @@ class KeywordDecision(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+SAME_PERSON_KINDS = ("same_person", "both")  # links that make the later petition a repeat by the same person
+
+
 class PetitionLink(Base):
     """The new petition `petition_id` repeats the earlier `earlier_id` (same person and/or same matter)."""
 

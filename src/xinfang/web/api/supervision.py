@@ -88,21 +88,10 @@ def accountability(
     _require_oversight(actor)
     today = local_date(runtime.clock.now())
     start, end = _period(start, end, today)
-    rows = acc.accountability(
-        session, start=start, end=end, today=today, by=by, repeat_petition_ids=_repeat_ids(session)
-    )
+    rows = acc.accountability(session, start=start, end=end, today=today, by=by)
     if format == "xlsx":
         return xlsx_response(rows, acc.COLUMNS, f"accountability-{start}-{end}.xlsx", "问责指标")
     return {"from": start, "to": end, "by": by, "rows": rows}
-
-
-def _repeat_ids(session: Any) -> set[int]:
-    """Petitions linked to an earlier one of the same person (by the dispatch slice's repeat detection)."""
-    try:
-        from xinfang.dispatch.repeats import repeat_petition_ids
-    except ImportError:  # pragma: no cover - the dispatch slice is part of every build
-        return set()
-    return set(repeat_petition_ids(session))
 
 
 @router.get("/backlog")
