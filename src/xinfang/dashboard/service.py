@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -82,16 +83,14 @@ def _grouped(session: Session, query: Select[Any]) -> Counter[Any]:
 
 
 def _petition_axes(session: Session, actor: Actor, lo: datetime, hi: datetime) -> _Axes:
-    """The axes counted on the petitions table for receipts in [lo, hi), in the reader's scope: one GROUP BY per
-    axis (tens to thousands of groups, never the rows)."""
+    """The axes counted on the petitions table for receipts in [lo, hi), in the reader's scope (tens to thousands
+    of groups, never the rows)."""
     month = month_expr(session.get_bind().dialect.name, Petition.received_at)
 
-    def by(key: Any) -> Counter[Any]:
-        q = select(key, func.count()).select_from(Petition)
-        q = q.where(Petition.received_at >= lo, Petition.received_at < hi)
-        return _grouped(session, scope_petitions(q, actor).group_by(key))
+    def rows(q: Select[Any]) -> Select[Any]:
+        return scope_petitions(q.where(Petition.received_at >= lo, Petition.received_at < hi), actor)
 
-    return _Axes(months=by(month), categories=by(Petition.category), divisions=by(Petition.division_code))
+    return _count_axes(session, rows, month, Petition.category, Petition.division_code, func.count())
 
 
 def _rollup_axes(session: Session, first_month: int, end_month: int) -> _Axes:
@@ -99,11 +98,43 @@ def _rollup_axes(session: Session, first_month: int, end_month: int) -> _Axes:
     which counts every petition (so only for a reader who sees everything)."""
     t = PetitionMonthCount
 
-    def by(key: Any) -> Counter[Any]:
-        q = select(key, func.sum(t.n)).where(t.month >= first_month, t.month < end_month)
-        return _grouped(session, q.group_by(key))
+    def rows(q: Select[Any]) -> Select[Any]:
+        return q.where(t.month >= first_month, t.month < end_month)
 
-    return _Axes(months=by(t.month), categories=by(t.category), divisions=by(t.division_code))
+    return _count_axes(session, rows, t.month, t.category, t.division_code, func.sum(t.n))
+
+
+def _count_axes(
+    session: Session,
+    rows: Callable[[Select[Any]], Select[Any]],
+    month: Any,
+    category: Any,
+    division: Any,
+    count: Any,
+) -> _Axes:
+    """Counts per month, per category and per division of the rows `rows` selects. PostgreSQL groups them in one
+    pass (GROUPING SETS: a province's year is millions of rows, read once instead of three times); SQLite, a
+    county's database, runs one GROUP BY per axis."""
+    if session.get_bind().dialect.name != "postgresql":
+
+        def by(key: Any) -> Counter[Any]:
+            return _grouped(session, rows(select(key, count)).group_by(key))
+
+        return _Axes(months=by(month), categories=by(category), divisions=by(division))
+    axes = _Axes()
+    q = rows(select(month, category, division, func.grouping(month), func.grouping(category), count))
+    for m, c, d, not_month, not_category, n in session.execute(
+        q.group_by(func.grouping_sets(month, category, division))
+    ):
+        if not n:
+            continue
+        if not not_month:
+            axes.months[m] += int(n)
+        elif not not_category:
+            axes.categories[c] += int(n)
+        else:
+            axes.divisions[d] += int(n)
+    return axes
 
 
 def _axes(session: Session, actor: Actor, start: date, end: date, *, use_rollup: bool) -> _Axes:

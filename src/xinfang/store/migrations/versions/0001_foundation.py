@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 08:01:33.002136
+Create Date: 2026-11-30 08:34:01.916919
 """
 
 import sqlalchemy as sa
@@ -514,7 +514,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_petitions_heat_township", ["township_code", "received_at", "category", "source"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_petitions_received_at"), ["received_at"], unique=False)
+        batch_op.create_index(
+            "ix_petitions_received_channel_status", ["received_at", "channel", "status"], unique=False
+        )
         batch_op.create_index(
             "ix_petitions_reviewing_unit",
             ["reviewing_unit_id"],
@@ -1368,7 +1370,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("reviewing_unit_id IS NOT NULL"),
             sqlite_where=sa.text("reviewing_unit_id IS NOT NULL"),
         )
-        batch_op.drop_index(batch_op.f("ix_petitions_received_at"))
+        batch_op.drop_index("ix_petitions_received_channel_status")
         batch_op.drop_index("ix_petitions_heat_township")
         batch_op.drop_index("ix_petitions_heat_division")
         batch_op.drop_index(
