@@ -174,3 +174,19 @@ def test_months_before_the_system_was_in_use_are_not_history() -> None:
     assert total.low >= 15 and total.high <= 45  # not 0 to 100
     [row] = forecast_series(streams, first, target).values()
     assert (row.low, row.high) == (total.low, total.high)
+
+
+def test_the_vectorised_forecast_equals_the_one_stream_formula() -> None:
+    """point_forecasts (all streams at once, what the county and province forecasts use) against point_forecast,
+    the model written out for one stream, on random streams, seasons and targets, with short and long histories."""
+    from xinfang.analytics.forecast import point_forecast, point_forecasts
+
+    rng = np.random.default_rng(7)
+    for n_months in (0, 5, 11, 12, 13, 30):
+        matrix = rng.poisson(rng.uniform(0.2, 6.0, size=(40, 1)), size=(40, n_months)).astype(float)
+        seasons = rng.uniform(0.0, 2.0, size=(40, 12))
+        first = 2024 * 12 + int(rng.integers(0, 12))
+        for target in (first + n_months, first + n_months + 1):
+            got = point_forecasts(matrix, seasons, first, target)
+            want = [point_forecast(matrix[i], seasons[i], first, target) for i in range(40)]
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
