@@ -190,3 +190,11 @@ def test_the_vectorised_forecast_equals_the_one_stream_formula() -> None:
             got = point_forecasts(matrix, seasons, first, target)
             want = [point_forecast(matrix[i], seasons[i], first, target) for i in range(40)]
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_no_history_forecasts_zero() -> None:
+    """A county with no petitions yet (a fresh installation): zero, not an error."""
+    first = 2025 * 12
+    assert forecast_total({}, first, first + 13, known_until=first + 12) == forecast_total({}, first, first + 1)
+    assert forecast_total({}, first, first + 13).expected == 0
+    assert forecast_series({}, first, first + 13) == {}

@@ -133,12 +133,13 @@ def point_forecasts(matrix: np.ndarray, seasons: np.ndarray, first_month: int, t
 
 
 def _stacked(
-    streams: dict[tuple[str, str], np.ndarray], seasons: dict[str, np.ndarray]
+    streams: dict[tuple[str, str], np.ndarray], seasons: dict[str, np.ndarray], months: int
 ) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
-    """The streams' keys, their counts as one matrix, and each stream's category seasons as another."""
+    """The streams' keys, their counts as one matrix (`months` wide when there is no stream), and each stream's
+    category seasons as another."""
     keys = list(streams)
     if not keys:
-        return keys, np.zeros((0, 0)), np.zeros((0, 12))
+        return keys, np.zeros((0, max(months, 0))), np.zeros((0, 12))
     return keys, np.vstack([streams[k] for k in keys]), np.vstack([seasons[k[1]] for k in keys])
 
 
@@ -207,7 +208,9 @@ def forecast_series(
     forecasting next month, so that the partial current month is not read as a collapse in level and trend."""
     known_until = min(known_until or target, target)
     streams, first_month = _in_use(streams, first_month, known_until)
-    keys, matrix, seasons = _stacked(streams, _seasons(streams, first_month, known_until))
+    keys, matrix, seasons = _stacked(
+        streams, _seasons(streams, first_month, known_until), target - first_month + 1
+    )
     pairs: list[tuple[float, int]] = []
     backtest = _backtest_months(first_month, known_until)
     by_month = {t: point_forecasts(matrix, seasons, first_month, t) for t in backtest}
@@ -234,7 +237,9 @@ def forecast_total(
     streams move together (festivals, county-wide campaigns), which summing the streams' intervals would miss."""
     known_until = min(known_until or target, target)
     streams, first_month = _in_use(streams, first_month, known_until)
-    _keys, matrix, seasons = _stacked(streams, _seasons(streams, first_month, known_until))
+    _keys, matrix, seasons = _stacked(
+        streams, _seasons(streams, first_month, known_until), target - first_month + 1
+    )
     pairs: list[tuple[float, int]] = []
     for t in _backtest_months(first_month, known_until):
         mu_t = float(point_forecasts(matrix, seasons, first_month, t).sum())
