@@ -195,6 +195,8 @@ def test_the_vectorised_forecast_equals_the_one_stream_formula() -> None:
 def test_no_history_forecasts_zero() -> None:
     """A county with no petitions yet (a fresh installation): zero, not an error."""
     first = 2025 * 12
-    assert forecast_total({}, first, first + 13, known_until=first + 12) == forecast_total({}, first, first + 1)
+    assert forecast_total({}, first, first + 13, known_until=first + 12) == forecast_total(
+        {}, first, first + 1
+    )
     assert forecast_total({}, first, first + 13).expected == 0
     assert forecast_series({}, first, first + 13) == {}
